@@ -1,0 +1,239 @@
+"""SlackAdapter: slack-bolt AsyncApp in Socket Mode or HTTP mode, plus paced delivery.
+
+Mode (`[slack] mode = "auto"`): SLACK_APP_TOKEN present → Socket Mode (no public URL needed);
+otherwise SLACK_SIGNING_SECRET → HTTP mode serving /slack/events, where bolt verifies each
+request's signature and rejects timestamps more than 5 minutes off with 401.
+
+Delivery is at-least-once: Slack has no idempotency key, so if the process dies after
+chat.postMessage succeeded but before the core marked the part sent, the part is posted again
+after restart (at most one duplicate). Within one process a repeated nonce is answered from
+memory instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.client import build_client, retry_after
+from adapters.slack.commands import CommandRouter, command_names
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.permissions import AdminPolicy, split_admins
+from bot.config import Secrets, Settings
+from bot.models import ChannelRef, Digest, Notice
+from bot.ports import Clock, CommandPort, DeliveryError, SentMessage
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+CONNECT_TIMEOUT = 30.0  # seconds for the Socket Mode websocket to come up
+NONCE_MEMORY = 4096
+PERMANENT = {
+    "not_in_channel": "the bot is not a member of this channel; invite it with /invite @<bot name>",
+    "channel_not_found": "the channel does not exist or the bot cannot see it",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the workspace does not allow the bot to post in this channel",
+    "missing_scope": "the bot token lacks the chat:write scope",
+    "not_authed": "no bot token was sent",
+    "invalid_auth": "the bot token is invalid",
+    "account_inactive": "the bot token belongs to a deleted user or app",
+    "token_revoked": "the bot token was revoked",
+    "invalid_blocks": "Slack rejected the message blocks (a rendering bug; please report it)",
+    "msg_too_long": "the message is too long (a rendering bug; please report it)",
+    "invalid_arguments": "Slack rejected the arguments (a bug; please report it)",
+}
+
+
+class SlackStartError(RuntimeError):
+    """Slack could not be started (bad credentials, unreachable API); the message is one line."""
+
+
+def choose_mode(settings: Settings, secrets: Secrets) -> str:
+    """"socket" or "http", from `[slack] mode` and which secrets are set."""
+    if not secrets.slack_bot_token:
+        raise SlackStartError("Slack needs SLACK_BOT_TOKEN (xoxb-…) in the environment")
+    mode = settings.slack.mode
+    if mode == "auto":
+        if secrets.slack_app_token:
+            return "socket"
+        if secrets.slack_signing_secret:
+            return "http"
+        raise SlackStartError(
+            "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) "
+            "besides SLACK_BOT_TOKEN"
+        )
+    if mode == "socket" and not secrets.slack_app_token:
+        raise SlackStartError('[slack] mode = "socket" needs SLACK_APP_TOKEN (xapp-…) in the environment')
+    if mode == "http" and not secrets.slack_signing_secret:
+        raise SlackStartError('[slack] mode = "http" needs SLACK_SIGNING_SECRET in the environment')
+    return mode
+
+
+class SlackAdapter:
+    """The Slack side of newsdigest (see ADAPTER_CONTRACT.md for the lifecycle)."""
+
+    platform = "slack"
+
+    def __init__(self, settings: Settings, secrets: Secrets, clock: Clock):
+        self.settings = settings.slack
+        self._secrets = secrets
+        self._clock = clock
+        self.mode = choose_mode(settings, secrets)
+        try:
+            self.command_names = command_names(self.settings.commands)
+            split_admins(self.settings.admins)
+        except ValueError as exc:
+            raise SlackStartError(str(exc)) from None
+        self.pacer = ChannelPacer(self.settings.messages_per_second)
+        self.bound_port: int | None = None  # HTTP mode: the port actually listened on
+        self.bot_user_id: str | None = None
+        self.client: AsyncWebClient | None = None
+        self.app: AsyncApp | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._sent: OrderedDict[str, SentMessage] = OrderedDict()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, commands: CommandPort) -> None:
+        """Connect, register the commands, and return once commands can arrive."""
+        self._session = aiohttp.ClientSession()
+        try:
+            self.client = build_client(self._secrets.slack_bot_token or "", self.settings.api_base_url,
+                                       self._session)
+            auth = await self._call("auth.test", self.client.auth_test(), "SLACK_BOT_TOKEN")
+            self.bot_user_id = auth.get("user_id")
+            self.app = AsyncApp(
+                client=self.client,
+                signing_secret=self._secrets.slack_signing_secret or "",
+                request_verification_enabled=self.mode == "http",
+                process_before_response=False,
+                logger=logging.getLogger("adapters.slack.bolt"),
+            )
+            policy = AdminPolicy(self.client, self.settings.admins)
+            CommandRouter(self.command_names, commands, policy).register(self.app)
+            if self.mode == "socket":
+                await self._start_socket()
+            else:
+                await self._start_http()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("slack: ready in %s mode as %s (team %s)", self.mode, auth.get("user"), auth.get("team"))
+
+    async def _call(self, what: str, call: Any, secret_name: str) -> Any:
+        try:
+            return await call
+        except SlackApiError as exc:
+            raise SlackStartError(
+                f"Slack {what} failed: {exc.response.get('error')} (check {secret_name})"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise SlackStartError(
+                f"cannot reach the Slack API at {self.settings.api_base_url}: {type(exc).__name__}"
+            ) from None
+
+    async def _start_socket(self) -> None:
+        assert self.app is not None and self.client is not None
+        token = self._secrets.slack_app_token or ""
+        opened = await self._call("apps.connections.open", self.client.apps_connections_open(app_token=token),
+                                  "SLACK_APP_TOKEN")
+        self._socket = AsyncSocketModeHandler(self.app, app_token=token)
+        self._socket.client.wss_uri = opened["url"]  # validated above; connect() reuses it
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise SlackStartError("Slack Socket Mode websocket did not connect within "
+                                  f"{CONNECT_TIMEOUT:.0f} s") from None
+
+    async def _start_http(self) -> None:
+        assert self.app is not None
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise SlackStartError(f"cannot listen on {self.settings.http_host}:{self.settings.http_port} "
+                                  f"for Slack requests: {exc.strerror or exc}") from None
+        self.bound_port = self._runner.addresses[0][1]
+        log.info("slack: HTTP mode listening on http://%s:%d%s", self.settings.http_host,
+                 self.bound_port, EVENTS_PATH)
+
+    async def stop(self) -> None:
+        """Close the socket, the HTTP listener and the client session (safe to call twice)."""
+        socket, self._socket = self._socket, None
+        runner, self._runner = self._runner, None
+        session, self._session = self._session, None
+        if socket is not None:
+            try:
+                await socket.close_async()
+            except Exception:  # closing a half-broken socket must not mask the real error
+                log.debug("slack: error while closing the socket", exc_info=True)
+        if runner is not None:
+            await runner.cleanup()
+        if session is not None:
+            await session.close()
+
+    # ---- rendering ---------------------------------------------------------------------
+
+    def render_digest(self, digest: Digest) -> list[render.SlackMessage]:
+        return render.render_digest(digest)
+
+    def render_notice(self, notice: Notice) -> list[render.SlackMessage]:
+        return render.render_notice(notice)
+
+    # ---- delivery ----------------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, payload: render.SlackMessage, *, nonce: str) -> SentMessage:
+        """Post one rendered message, paced per channel; failures become DeliveryError."""
+        if channel.platform != "slack":
+            raise DeliveryError(f"not a Slack channel: {channel}", permanent=True)
+        if self.client is None:
+            raise DeliveryError("the Slack adapter is not started")
+        key = f"{channel.external_id}/{nonce}"
+        if key in self._sent:
+            return self._sent[key]
+        async with self.pacer.slot(channel.external_id):
+            try:
+                resp = await self.client.chat_postMessage(
+                    channel=channel.external_id,
+                    text=payload["text"],
+                    blocks=payload.get("blocks"),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except SlackApiError as exc:
+                raise self._delivery_error(channel, exc) from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                reason = type(exc).__name__
+                raise DeliveryError(f"cannot reach Slack to post in {channel}: {reason}") from None
+        sent = SentMessage(message_id=str(resp.get("ts")), extra={"channel": resp.get("channel")})
+        self._sent[key] = sent
+        while len(self._sent) > NONCE_MEMORY:
+            self._sent.popitem(last=False)
+        return sent
+
+    def _delivery_error(self, channel: ChannelRef, exc: SlackApiError) -> DeliveryError:
+        error = str(exc.response.get("error") or "unknown_error")
+        if exc.response.status_code == 429 or error in ("ratelimited", "rate_limited"):
+            wait = retry_after(exc.response.headers) or 30.0
+            self.pacer.hold(channel.external_id, wait)
+            return DeliveryError(f"Slack rate limit while posting in {channel}; retry in {wait:.0f} s",
+                                 retry_after=wait)
+        if error in PERMANENT:
+            message = f"Slack refused to post in {channel}: {error} ({PERMANENT[error]})"
+            log.warning("slack: %s", message)
+            return DeliveryError(message, permanent=True)
+        return DeliveryError(f"Slack error while posting in {channel}: {error}")

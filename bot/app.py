@@ -1,0 +1,188 @@
+"""The core's operations, shared by the CLI, chat commands and the running service:
+add and remove feeds, poll, build digests, summarize a source. No loops, no adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from bot.config import Settings
+from bot.digesting import DigestMaker
+from bot.ingest import Ingestor, PollOutcome
+from bot.models import ChannelRef, Digest
+from bot.net import Fetcher, check_url
+from bot.pipeline.languages import check_language
+from bot.pipeline.summarize import summarize
+from bot.policy import ChannelPolicy, policy_for
+from bot.ports import Clock, SystemClock
+from bot.sources.files import is_local_source, path_of, read_article_file
+from bot.sources.pages import extract_page
+from bot.store import ChannelRow, FeedRow, Store
+from bot.store.articles import baseline
+from bot.workers import Workers
+
+log = logging.getLogger(__name__)
+POLL_CONCURRENCY = 64
+
+
+class UserError(Exception):
+    """A request that cannot be done as asked; the message is for the user.
+    `exit_code` 2 means the request itself was wrong, 1 that carrying it out failed."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(slots=True)
+class SummaryResult:
+    title: str | None
+    url: str | None
+    language: str
+    algorithm: str
+    sentences: list[str]
+
+    def as_json(self) -> dict:
+        return {"title": self.title, "url": self.url, "language": self.language, "algorithm": self.algorithm,
+                "sentences": self.sentences}
+
+
+class App:
+    def __init__(self, settings: Settings, db_path: str | None = None, *, clock: Clock | None = None,
+                 fetcher=None, workers: Workers | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = Store(db_path or settings.bot.database)
+        self.fetcher = fetcher if fetcher is not None else Fetcher(settings.fetch)
+        self.workers = workers or Workers()
+        self.ingestor = Ingestor(settings, self.store, self.fetcher, self.workers, self.clock)
+        self.digests = DigestMaker(settings, self.store, self.fetcher, self.workers, self.clock)
+
+    async def open(self) -> App:
+        await self.store.open()
+        await self.apply_config()
+        return self
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+        await self.store.close()
+        self.workers.close()
+
+    # ---- configuration -------------------------------------------------------------
+    async def apply_config(self) -> None:
+        """Config channels and feeds are made to exist; chat-made changes are kept."""
+        now = self.clock.now()
+        for ch in self.settings.channels:
+            settings = ch.model_dump(exclude={"ref"}, exclude_none=True)
+            if self.settings.embedded_default:
+                settings.setdefault("backfill", 10)
+            await self.store.catalog.ensure_channel(ChannelRef.parse(ch.ref), now, **settings)
+        for feed in self.settings.feeds:
+            url = self.normalize_source(feed.url, allow_local=True)
+            for ref in feed.channels:
+                await self.add_feed(url, ChannelRef.parse(ref), title=feed.title, full_text=feed.full_text,
+                                    allow_local=True, poll=False)
+
+    def normalize_source(self, url: str, *, allow_local: bool) -> str:
+        url = url.strip()
+        if allow_local and is_local_source(url):
+            path = path_of(url)
+            if not path.exists():
+                raise UserError(f"no such file or folder: {path}")
+            return str(path.resolve())
+        try:
+            return check_url(url)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+    # ---- feeds ---------------------------------------------------------------------
+    async def channel(self, ref: ChannelRef) -> ChannelRow:
+        return await self.store.catalog.ensure_channel(ref, self.clock.now())
+
+    async def add_feed(self, url: str, ref: ChannelRef, *, title: str | None = None, full_text: str | None = None,
+                       allow_local: bool = False, poll: bool = True) -> tuple[FeedRow, bool, PollOutcome | None]:
+        """Subscribe `ref` to the feed; the first poll marks what already exists as seen,
+        keeping only the newest `backfill` items. Returns (feed, newly subscribed, poll)."""
+        url = self.normalize_source(url, allow_local=allow_local)
+        now = self.clock.now()
+        feed, created = await self.store.catalog.add_feed(url, now, title=title, full_text=full_text)
+        outcome = None
+        if poll and (created or feed.last_success is None):
+            outcome = await self.ingestor.poll(feed)
+            if outcome.error and created:
+                await self.store.catalog.remove_feed(feed.id)
+                raise UserError(f"cannot read {url}: {outcome.error}", exit_code=1)
+        channel = await self.channel(ref)
+        added = await self.store.catalog.subscribe(channel.id, feed.id, now)
+        refreshed = await self.store.catalog.feed(feed.id)
+        if added and refreshed and refreshed.last_success is not None:
+            async with self.store.db.transaction() as conn:  # the feed is known: baseline now
+                await baseline(conn, channel.id, feed.id, policy_for(channel, self.settings).backfill, now)
+        return refreshed or feed, added, outcome
+
+    async def remove_feed(self, ident: str) -> FeedRow:
+        feed = await self.store.catalog.find_feed(ident)
+        if feed is None:
+            raise UserError(f"no feed {ident!r} (use the id or URL from `feeds list`)")
+        await self.store.catalog.remove_feed(feed.id)
+        return feed
+
+    # ---- polling and digests -------------------------------------------------------
+    async def ingest(self, feeds: list[FeedRow] | None = None) -> list[PollOutcome]:
+        if feeds is None:
+            feeds = [f for f in await self.store.catalog.all_feeds() if not f.disabled_reason]
+            subscribed = {r[0] for r in await self.store.db.fetchall("SELECT DISTINCT feed_id FROM subscriptions")}
+            feeds = [f for f in feeds if f.id in subscribed]
+        limit = asyncio.Semaphore(POLL_CONCURRENCY)
+
+        async def one(feed: FeedRow) -> PollOutcome:
+            async with limit:
+                return await self.ingestor.poll(feed)
+
+        return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+    async def make_digests(self, ref: ChannelRef | None = None, *, dry_run: bool = False) -> list[Digest]:
+        channels = await self.store.catalog.all_channels()
+        if ref is not None:
+            channels = [c for c in channels if c.ref == ref]
+            if not channels:
+                raise UserError(f"no channel {ref} (add a feed to it first)")
+        result = []
+        for channel in channels:
+            digest = await self.digests.make(channel, dry_run=dry_run)
+            if digest is not None:
+                result.append(digest)
+        return result
+
+    async def notify(self, channel_id: int, text: str) -> None:
+        await self.store.ledger.record_digest(channel_id, {"text": text}, [], [], self.clock.now(), kind="notice")
+
+    # ---- one-off summaries ---------------------------------------------------------
+    async def summarize_source(self, source: str, policy: ChannelPolicy, *, allow_local: bool,
+                               data: bytes | None = None) -> SummaryResult:
+        """Summarize a URL, a local file (CLI only) or given bytes (stdin)."""
+        language = check_language(policy.language)
+        url: str | None = None
+        if data is not None:
+            title, text = await self.workers.run(extract_page, data, None, None)
+        elif allow_local and is_local_source(source):
+            path = path_of(source)
+            if not path.is_file():
+                raise UserError(f"no such file: {path}")
+            entry = await self.workers.run(read_article_file, path, self.settings.fetch.max_page_bytes)
+            title, text, url = entry.title, entry.text, entry.url
+        else:
+            url = self.normalize_source(source, allow_local=False)
+            fetched = await self.fetcher.fetch(url, kind="page")
+            title, text = await self.workers.run(extract_page, fetched.body, fetched.url, fetched.charset)
+            url = fetched.url
+        job = partial(summarize, text, title=title, sentences=policy.sentences, algorithm=policy.algorithm,
+                      language=language)
+        sentences = await self.workers.run(job)
+        return SummaryResult(title=title, url=url, language=language, algorithm=policy.algorithm,
+                             sentences=sentences)
+
+    def default_policy(self) -> ChannelPolicy:
+        return policy_for(None, self.settings)

@@ -1,0 +1,146 @@
+"""`newsdigest [--config FILE] [--db FILE] COMMAND`: one clear line on stderr for an
+expected error, exit 2 for bad usage or config, 1 for a failed run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.app import App, UserError
+from bot.config import ALGORITHMS, ConfigError, Secrets, Settings, load_settings
+from bot.digest.compose import digest_to_json
+from bot.logs import setup_logging
+from bot.models import ChannelRef
+from bot.net import FetchError
+from bot.sources.pages import PageExtractError
+from bot.workers import Workers
+
+log = logging.getLogger("newsdigest")
+PROCESS_POOL_FROM_FEEDS = 20
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="newsdigest", description="News digests for Discord, Slack and the console.")
+    p.add_argument("--config", help="TOML config (default: ./newsdigest.toml, else the embedded default)")
+    p.add_argument("--db", help="SQLite database file (overrides [bot] database)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub.add_parser("run", help="poll, schedule and post digests until stopped")
+    s = sub.add_parser("summarize", help="summarize a URL, a file or - (stdin)")
+    s.add_argument("source")
+    s.add_argument("--sentences", type=int)
+    s.add_argument("--algorithm", choices=ALGORITHMS)
+    s.add_argument("--language")
+    s.add_argument("--json", action="store_true")
+    feeds = sub.add_parser("feeds", help="manage feeds").add_subparsers(dest="feeds_command", required=True,
+                                                                         parser_class=Parser)
+    a = feeds.add_parser("add", help="subscribe a channel to a feed URL or a local file/folder")
+    a.add_argument("url")
+    a.add_argument("--channel", default="console")
+    ls = feeds.add_parser("list", help="feeds with their health")
+    ls.add_argument("--json", action="store_true")
+    rm = feeds.add_parser("remove", help="remove a feed (by id or URL)")
+    rm.add_argument("feed")
+    en = feeds.add_parser("enable", help="re-enable a disabled feed")
+    en.add_argument("feed")
+    im = feeds.add_parser("import", help="import feeds from an OPML file")
+    im.add_argument("file")
+    im.add_argument("--channel", default="console")
+    feeds.add_parser("export", help="print every feed as OPML")
+    i = sub.add_parser("ingest", help="poll every feed once now")
+    i.add_argument("--json", action="store_true")
+    d = sub.add_parser("digest", help="ingest, then build and post each channel's digest now")
+    d.add_argument("--channel")
+    d.add_argument("--dry-run", action="store_true")
+    d.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(args.config)
+        if args.db:
+            settings = settings.model_copy(update={"bot": settings.bot.model_copy(update={"database": args.db})})
+    except UsageError as exc:
+        return fail(str(exc), 2)
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    secrets = Secrets.from_env()
+    setup_logging("DEBUG" if args.verbose else settings.bot.log_level, secrets.values())
+    try:
+        return asyncio.run(dispatch(args, settings, secrets))
+    except KeyboardInterrupt:
+        return 130
+    except (UserError, ValueError) as exc:
+        return fail(str(exc), getattr(exc, "exit_code", 2))
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    except (FetchError, PageExtractError) as exc:
+        return fail(str(exc), 1)
+
+
+def fail(message: str, code: int) -> int:
+    print(f"newsdigest: error: {message}", file=sys.stderr)
+    return code
+
+
+def emit(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    if args.command == "run":
+        return await run(settings, secrets)
+    from bot import cli_commands
+
+    app = App(settings, workers=Workers(0))
+    await app.open()
+    if args.command in ("ingest", "digest"):
+        feeds = len(await app.store.catalog.all_feeds())
+        if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up second: parse on every core
+            app.workers.processes = os.cpu_count() or 1
+    try:
+        handler = getattr(cli_commands, f"cmd_{args.command}")
+        return await handler(app, args, secrets)
+    finally:
+        await app.close()
+
+
+async def run(settings: Settings, secrets: Secrets) -> int:
+    from bot.service import Service
+
+    service = Service(settings, secrets)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, service.request_stop)
+    try:
+        await service.run_forever()
+    except Exception as exc:  # a start-up failure (bad token, unreachable API): one line, exit 1
+        log.debug("run failed", exc_info=True)
+        return fail(str(exc) or exc.__class__.__name__, 1)
+    return 0
+
+
+def parse_channel(text: str | None) -> ChannelRef | None:
+    return None if text is None else ChannelRef.parse(text)
+
+
+__all__ = ["digest_to_json", "emit", "main", "parse_channel"]

@@ -1,0 +1,264 @@
+"""TOML + environment → validated settings.
+
+pydantic does the validation (`extra="forbid"` turns an unknown key into an error); we
+only collect every problem into one readable line per key, and never start half-configured.
+Secrets come from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot import defaults
+
+ALGORITHMS = ("news", "lexrank", "lsa", "textrank", "luhn", "kl", "sumbasic", "edmundson", "reduction")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key(s)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from exc
+    return value
+
+
+def check_schedule(value: str) -> str:
+    value = value.strip()
+    if value == "immediate":
+        return value
+    if not croniter.is_valid(value):
+        raise ValueError(f"bad schedule {value!r}: use 'immediate' or a cron expression like '0 8 * * *'")
+    return value
+
+
+def check_algorithm(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {value!r} (choose from {', '.join(ALGORITHMS)})")
+    return value
+
+
+def check_language_name(value: str) -> str:
+    from bot.pipeline.languages import check_language  # imports sumy: only when a language is set
+
+    return check_language(value)
+
+
+class BotSettings(_Section):
+    database: str = defaults.DATABASE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = defaults.LOG_LEVEL
+    poll_interval: Annotated[float, Field(gt=0)] = defaults.POLL_INTERVAL
+    disable_after_failures: Annotated[int, Field(ge=1)] = defaults.DISABLE_AFTER_FAILURES
+    adapters: list[str] | None = None  # None: every platform whose secrets are set, else console
+
+
+class FetchSettings(_Section):
+    allow_private_addresses: bool = False
+    user_agent: str = defaults.USER_AGENT
+    connect_timeout: Annotated[float, Field(gt=0)] = defaults.CONNECT_TIMEOUT
+    read_timeout: Annotated[float, Field(gt=0)] = defaults.READ_TIMEOUT
+    deadline: Annotated[float, Field(gt=0)] = defaults.FETCH_DEADLINE
+    max_feed_bytes: Annotated[int, Field(gt=0)] = defaults.MAX_FEED_BYTES
+    max_page_bytes: Annotated[int, Field(gt=0)] = defaults.MAX_PAGE_BYTES
+    max_redirects: Annotated[int, Field(ge=0, le=10)] = defaults.MAX_REDIRECTS
+    per_host_concurrency: Annotated[int, Field(ge=1)] = defaults.PER_HOST_CONCURRENCY
+    allowed_ports: list[int] | None = None  # None: the defaults; [] allows any port
+    full_text: Literal["auto", "always", "never"] = defaults.FULL_TEXT
+
+    def ports(self) -> tuple[int, ...] | None:
+        if self.allowed_ports is None:
+            return defaults.ALLOWED_PORTS
+        return tuple(self.allowed_ports) or None
+
+
+class SummarySettings(_Section):
+    algorithm: str = defaults.ALGORITHM
+    sentences: Annotated[int, Field(ge=1, le=20)] = defaults.SENTENCES
+    language: str = defaults.LANGUAGE
+
+    _algorithm = field_validator("algorithm")(check_algorithm)
+    _language = field_validator("language")(check_language_name)
+
+
+class DigestSettings(_Section):
+    max_items: Annotated[int, Field(ge=1, le=200)] = defaults.MAX_ITEMS
+    backfill: Annotated[int, Field(ge=0, le=200)] = defaults.BACKFILL
+    schedule: str = defaults.SCHEDULE
+    timezone: str = defaults.TIMEZONE
+    title: str = defaults.DIGEST_TITLE
+
+    _schedule = field_validator("schedule")(check_schedule)
+    _timezone = field_validator("timezone")(check_timezone)
+
+
+class ChannelSettings(_Section):
+    """Per-channel overrides; unset values fall back to [digest] and [summary]."""
+
+    ref: str
+    name: str | None = None
+    schedule: str | None = None
+    timezone: str | None = None
+    max_items: Annotated[int, Field(ge=1, le=200)] | None = None
+    backfill: Annotated[int, Field(ge=0, le=200)] | None = None
+    sentences: Annotated[int, Field(ge=1, le=20)] | None = None
+    algorithm: str | None = None
+    language: str | None = None
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        from bot.models import ChannelRef
+
+        return str(ChannelRef.parse(value))
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return None if value is None else check_schedule(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @field_validator("algorithm")
+    @classmethod
+    def _algorithm(cls, value: str | None) -> str | None:
+        return None if value is None else check_algorithm(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return None if value is None else check_language_name(value)
+
+
+class FeedSettings(_Section):
+    url: str  # an http(s) URL, or a local file or folder
+    channels: list[str] = Field(default_factory=lambda: ["console"])
+    title: str | None = None
+    full_text: Literal["auto", "always", "never"] | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        from bot.models import ChannelRef
+
+        return [str(ChannelRef.parse(v)) for v in value]
+
+
+class DiscordSettings(_Section):
+    api_base_url: str = defaults.DISCORD_API_BASE_URL
+    gateway_url: str = defaults.DISCORD_GATEWAY_URL
+    guild_ids: list[int] = Field(default_factory=list)
+
+
+class SlackSettings(_Section):
+    api_base_url: str = defaults.SLACK_API_BASE_URL
+    http_host: str = defaults.SLACK_HTTP_HOST
+    http_port: Annotated[int, Field(ge=0, le=65535)] = defaults.SLACK_HTTP_PORT
+    mode: Literal["auto", "socket", "http"] = "auto"
+    admins: list[str] = Field(default_factory=list)  # user ids (U…) or user group ids (S…)
+    commands: dict[str, str] = Field(default_factory=dict)  # e.g. {digest = "/news"}
+    messages_per_second: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Settings(_Section):
+    bot: BotSettings = BotSettings()
+    fetch: FetchSettings = FetchSettings()
+    summary: SummarySettings = SummarySettings()
+    digest: DigestSettings = DigestSettings()
+    channels: list[ChannelSettings] = Field(default_factory=list)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+    embedded_default: bool = Field(default=False, exclude=True)
+
+
+class Secrets(BaseModel):
+    """Read from the environment only; never logged."""
+
+    discord_token: str | None = None
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            discord_token=env.get("DISCORD_TOKEN") or None,
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        )
+
+    def values(self) -> list[str]:
+        return [v for v in (self.discord_token, self.slack_bot_token, self.slack_app_token,
+                            self.slack_signing_secret) if v]
+
+
+def _format_errors(source: str, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        msg = msg.removeprefix("Value error, ")
+        parts.append(f"{key}: {msg}")
+    return f"{source}: " + "; ".join(parts)
+
+
+def parse_settings(data: dict, source: str = "config") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc)) from None
+
+
+def embedded_default() -> Settings:
+    """No config at all: console channel, the seeds folder, a local SQLite file."""
+    seeds = Path(defaults.SEEDS_DIR)
+    if not seeds.is_dir():
+        seeds = Path(__file__).resolve().parent.parent / defaults.SEEDS_DIR
+    return Settings(
+        channels=[ChannelSettings(ref="console")],
+        feeds=[FeedSettings(url=str(seeds), channels=["console"], title="Sample news")],
+        embedded_default=True,
+    )
+
+
+def load_settings(path: str | None) -> Settings:
+    """`--config FILE`, else ./newsdigest.toml if present, else the embedded default."""
+    if path is None:
+        candidate = Path("newsdigest.toml")
+        if not candidate.is_file():
+            return embedded_default()
+        path = str(candidate)
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_settings(data, path)

@@ -1,0 +1,110 @@
+"""Polling one feed: read or fetch it, parse it off the loop, store what is new, and keep
+the feed's health (backoff after failures, disabled with a notice after too many)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import defaults
+from bot.config import Settings
+from bot.net import FetchError, HTTPStatusError
+from bot.pipeline.dedupe import canonical_url, content_hash
+from bot.policy import policy_for
+from bot.ports import Clock
+from bot.sources.feeds import FeedParseError, parse_feed
+from bot.sources.files import LocalSourceError, is_local_source, read_local
+from bot.sources.text import clean_inline
+from bot.store import FeedRow, NewEntry, Store
+from bot.workers import Workers, WorkerTimeout
+
+log = logging.getLogger(__name__)
+PARSE_TIMEOUT = 60.0
+
+
+@dataclass(slots=True)
+class PollOutcome:
+    feed: FeedRow
+    new: int = 0
+    error: str | None = None
+    disabled: str | None = None
+    not_modified: bool = False
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, store: Store, fetcher, workers: Workers, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.workers = workers
+        self.clock = clock
+
+    async def poll(self, feed: FeedRow) -> PollOutcome:
+        now = self.clock.now()
+        try:
+            if is_local_source(feed.url):
+                result = await self.workers.run(read_local, feed.url, self.settings.fetch.max_page_bytes, now,
+                                                timeout=PARSE_TIMEOUT)
+            else:
+                fetched = await self.fetcher.fetch(feed.url, kind="feed", etag=feed.etag,
+                                                   last_modified=feed.last_modified)
+                if fetched.not_modified:
+                    await self._record_success(feed, now, fetched.etag, fetched.last_modified, None)
+                    return PollOutcome(feed, not_modified=True)
+                result = await self.workers.run(parse_feed, fetched.body, fetched.url, fetched.content_type, now,
+                                                timeout=PARSE_TIMEOUT)
+                result.etag, result.last_modified = fetched.etag, fetched.last_modified
+        except (FetchError, FeedParseError, LocalSourceError, WorkerTimeout, OSError) as exc:
+            return await self._record_failure(feed, now, exc)
+        if result.warning:
+            log.debug("feed %s parsed with a warning: %s", feed.id, result.warning)
+        new = await self._store(feed, result.entries, now)
+        await self._record_success(feed, now, result.etag, result.last_modified, result.title)
+        if new:
+            log.info("feed %s (%s): %d new item(s)", feed.id, feed.title or feed.url, new)
+        return PollOutcome(feed, new=new)
+
+    async def _store(self, feed: FeedRow, entries, now: datetime) -> int:
+        known = await self.store.articles.known_keys(feed.id, [e.key for e in entries])
+        fresh = [
+            NewEntry(key=e.key, canonical_url=canonical_url(e.url), url=e.url, title=e.title,
+                     published=e.published, text=e.text, content_hash=content_hash(e.title, e.text),
+                     is_teaser=e.is_teaser)
+            for e in entries if e.key not in known
+        ]
+        backfill_for = await self._unbaselined(feed)
+        if not fresh and not backfill_for:
+            return 0
+        return await self.store.articles.store_entries(feed.id, fresh, now, backfill_for)
+
+    async def _unbaselined(self, feed: FeedRow) -> dict[int, int]:
+        rows = await self.store.db.fetchall(
+            "SELECT channel_id FROM subscriptions WHERE feed_id = ? AND baselined = 0", (feed.id,))
+        result = {}
+        for row in rows:
+            channel = await self.store.catalog.channel_by_id(row[0])
+            result[row[0]] = policy_for(channel, self.settings).backfill
+        return result
+
+    async def _record_success(self, feed: FeedRow, now: datetime, etag: str | None, last_modified: str | None,
+                              title: str | None) -> None:
+        interval = self.settings.bot.poll_interval
+        next_poll = now + timedelta(seconds=interval * random.uniform(0.9, 1.1))
+        await self.store.catalog.record_poll(feed.id, now, next_poll, etag=etag, last_modified=last_modified,
+                                             title=title)
+
+    async def _record_failure(self, feed: FeedRow, now: datetime, exc: Exception) -> PollOutcome:
+        error = clean_inline(str(exc), 300) or exc.__class__.__name__
+        failures = feed.failures + 1
+        delay = min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** (failures - 1))
+        next_poll = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+        disable = None
+        if isinstance(exc, HTTPStatusError) and exc.status == 410:
+            disable = "the feed is gone (HTTP 410)"
+        elif failures >= self.settings.bot.disable_after_failures:
+            disable = f"disabled after {failures} failed polls; last error: {error}"
+        await self.store.catalog.record_failure(feed.id, now, next_poll, error, disable)
+        log.warning("feed %s (%s) failed (%d in a row): %s", feed.id, feed.url, failures, error)
+        return PollOutcome(feed, error=error, disabled=disable)

@@ -1,0 +1,264 @@
+"""The guarded HTTP fetcher: every byte from an untrusted URL comes through here.
+
+Per hop: check the URL, vet the port and every resolved address *before* connecting, pin the
+vetted addresses for aiohttp (no second lookup), then stream the body through a capped decoder.
+Redirects are followed by hand so each hop is vetted again; one deadline covers the whole fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import aiohttp
+from yarl import URL
+
+from bot import defaults
+from bot.config import FetchSettings
+from bot.net.addresses import Resolver, SystemResolver, forbidden_reason, parse_ip
+from bot.net.decode import ACCEPT_ENCODING, BodyDecoder, parse_content_encoding
+from bot.net.errors import (
+    BadURL,
+    BlockedAddress,
+    ConnectFailed,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooLarge,
+    TooManyRedirects,
+    redact_url,
+)
+from bot.net.pinning import ConnectOverride, PinnedResolver
+from bot.net.urls import check_url
+
+ACCEPT = {
+    "feed": "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+    "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(slots=True)
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int  # 2xx, or 304 when not_modified
+    body: bytes  # decoded (gzip/deflate removed); b"" when not_modified
+    content_type: str | None  # media type without parameters, lower-case
+    charset: str | None
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+
+
+def _an(reason: str) -> str:
+    return ("an " if reason[:1].lower() in "aeiou" else "a ") + reason
+
+
+def _media_type(header: str | None) -> tuple[str | None, str | None]:
+    if not header:
+        return None, None
+    media, *params = header.split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'").lower() or None
+    return media.strip().lower() or None, charset
+
+
+class Fetcher:
+    """One aiohttp session per Fetcher, created lazily inside the running loop.
+
+    `connect_override` is a test seam only (see PinnedResolver): it lets a vetted fake public
+    address reach a local test server. Never set it in production.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        resolver: Resolver | None = None,
+        connect_override: ConnectOverride | None = None,
+    ) -> None:
+        self._settings = settings
+        self._resolver: Resolver = resolver or SystemResolver()
+        self._pinned = PinnedResolver(connect_override)
+        self._session: aiohttp.ClientSession | None = None
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            s = self._settings
+            connector = aiohttp.TCPConnector(
+                resolver=self._pinned, use_dns_cache=False, limit=defaults.TOTAL_CONCURRENCY
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                trust_env=False,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=s.connect_timeout, sock_read=s.read_timeout
+                ),
+                headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            )
+        return self._session
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        kind: Literal["feed", "page"] = "feed",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """GET `url` under the address, size and time policy; raise a FetchError subclass on failure."""
+        if kind not in ACCEPT:
+            raise ValueError(f"unknown fetch kind {kind!r}")
+        s = self._settings
+        current = check_url(url)
+        cap = s.max_feed_bytes if kind == "feed" else s.max_page_bytes
+        headers = {"Accept": accept or ACCEPT[kind]}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        loop = asyncio.get_running_loop()
+        try:
+            # The deadline clock starts once the first host slot is ours: queueing behind other
+            # fetches of the same host is not the server's slowness.
+            async with asyncio.timeout(None) as deadline:
+                def start_clock() -> None:
+                    if deadline.when() is None:
+                        deadline.reschedule(loop.time() + s.deadline)
+
+                for _hop in range(s.max_redirects + 1):
+                    outcome = await self._hop(current, headers, cap, etag, last_modified, start_clock)
+                    if isinstance(outcome, FetchResult):
+                        return outcome
+                    current = outcome
+                raise TooManyRedirects(f"more than {s.max_redirects} redirects from {redact_url(url)}")
+        except TimeoutError:
+            raise FetchTimeout(f"timed out after {s.deadline:g} s fetching {redact_url(current)}") from None
+
+    async def _vet(self, u: URL) -> list[str] | None:
+        """Refuse before connecting; return addresses to pin (None for an IP literal)."""
+        s = self._settings
+        host, port = u.raw_host or "", u.port or 0
+        literal = parse_ip(host) is not None
+        if not s.allow_private_addresses:
+            if literal and (reason := forbidden_reason(host)):
+                raise BlockedAddress(f"refused: {redact_url(u)} resolves to {_an(reason)}")
+            ports = s.ports()
+            if ports is not None and port not in ports:
+                raise BlockedAddress(f"refused: {redact_url(u)} uses port {port}, which is not allowed")
+        if literal:
+            return None
+        try:
+            addresses = await self._resolver.resolve(host, port)
+        except (OSError, ValueError, UnicodeError):
+            raise ConnectFailed(f"cannot resolve host {host}") from None
+        if not addresses or any(parse_ip(a) is None for a in addresses):
+            raise ConnectFailed(f"cannot resolve host {host}")
+        if not s.allow_private_addresses:
+            for address in addresses:
+                if reason := forbidden_reason(address):
+                    raise BlockedAddress(f"refused: {redact_url(u)} resolves to {_an(reason)}")
+        return list(addresses)
+
+    async def _hop(
+        self,
+        url: str,
+        headers: dict[str, str],
+        cap: int,
+        etag: str | None,
+        last_modified: str | None,
+        start_clock: Callable[[], None],
+    ) -> FetchResult | str:
+        """One request: a FetchResult, or the next URL (already checked) for a redirect."""
+        u = URL(url, encoded=True)
+        host = (u.raw_host or "").lower()
+        slot = self._host_slots.setdefault(host, asyncio.Semaphore(self._settings.per_host_concurrency))
+        shown = redact_url(u)
+        async with slot:
+            start_clock()
+            addresses = await self._vet(u)
+            if addresses is not None:
+                self._pinned.pin(host, addresses)
+            try:
+                async with self._get_session().get(u, headers=headers, allow_redirects=False) as resp:
+                    try:
+                        return await self._read(resp, url, u, cap, etag, last_modified)
+                    except BaseException:
+                        resp.close()  # drop the connection instead of draining a hostile body
+                        raise
+            except FetchError:
+                raise
+            except aiohttp.ConnectionTimeoutError:
+                raise FetchTimeout(f"timed out connecting to {shown}") from None
+            except TimeoutError:
+                raise FetchTimeout(f"timed out waiting for data from {shown}") from None
+            except aiohttp.ClientConnectorDNSError:
+                raise ConnectFailed(f"cannot resolve host {host}") from None
+            except aiohttp.ClientConnectorError as exc:
+                why = exc.strerror or "connection failed"
+                raise ConnectFailed(f"cannot connect to {shown}: {why}") from None
+            except aiohttp.ClientPayloadError:
+                raise ConnectFailed(f"response from {shown} was cut off") from None
+            except aiohttp.ClientResponseError:
+                raise ConnectFailed(f"bad HTTP response from {shown}") from None
+            except (aiohttp.ClientError, OSError):
+                raise ConnectFailed(f"connection to {shown} failed") from None
+
+    async def _read(
+        self,
+        resp: aiohttp.ClientResponse,
+        url: str,
+        u: URL,
+        cap: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult | str:
+        shown = redact_url(u)
+        status = resp.status
+        if status in _REDIRECTS:
+            location = resp.headers.get("Location")
+            if not location:
+                raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {shown}")
+            try:
+                target = str(u.join(URL(location.strip())))
+            except (ValueError, TypeError):
+                raise BadURL(f"bad redirect target from {shown}") from None
+            return check_url(target)
+        media, charset = _media_type(resp.headers.get("Content-Type"))
+        new_etag = resp.headers.get("ETag")
+        new_modified = resp.headers.get("Last-Modified")
+        if status == 304:
+            return FetchResult(url, 304, b"", media, charset, new_etag or etag,
+                               new_modified or last_modified, True)
+        if not 200 <= status < 300:
+            raise HTTPStatusError(status, u)
+        length = resp.content_length
+        if length is not None and length > cap:
+            raise TooLarge(f"response from {shown} is {length:,} bytes; the limit is {cap:,}")
+        encoding = parse_content_encoding(", ".join(resp.headers.getall("Content-Encoding", [])))
+        decoder = BodyDecoder(encoding, cap, label=f"response from {shown}")
+        async for chunk in resp.content.iter_any():
+            decoder.feed(chunk)
+        body = decoder.finish()
+        return FetchResult(url, status, body, media, charset, new_etag, new_modified, False)

@@ -1,0 +1,100 @@
+"""The outbox sender: posts recorded digests and notices through the adapters.
+
+Each rendered part is marked sent right after the platform confirms it, so a crash
+resends only unconfirmed parts, with the same nonce (Discord then returns the existing
+message instead of posting again). Failures are retried with backoff; permanent ones
+(missing access, unknown channel) are recorded on the channel and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from bot import defaults
+from bot.digest.compose import digest_from_json
+from bot.models import Notice
+from bot.ports import ChatAdapter, Clock, DeliveryError
+from bot.store import PendingDigest, Store
+
+log = logging.getLogger(__name__)
+
+
+def nonce_for(digest_id: int, part: int) -> str:
+    return f"nd{digest_id}p{part}"[:25]
+
+
+class Sender:
+    def __init__(self, store: Store, adapters: dict[str, ChatAdapter], clock: Clock) -> None:
+        self.store = store
+        self.adapters = adapters
+        self.clock = clock
+        self.wakeup = asyncio.Event()
+        self._missing_warned: set[str] = set()
+        self.last_progress = clock.now()
+
+    async def send_due(self, *, channel_id: int | None = None) -> int:
+        """Send every pending digest whose time has come; returns how many completed."""
+        done = 0
+        blocked: set[int] = set()  # a channel whose earlier digest failed waits, keeping order
+        for pending in await self.store.ledger.pending():
+            if channel_id is not None and pending.channel_id != channel_id:
+                continue
+            if pending.channel_id in blocked:
+                continue
+            now = self.clock.now()
+            if pending.next_attempt and pending.next_attempt > now:
+                blocked.add(pending.channel_id)
+                continue
+            if await self._deliver(pending):
+                done += 1
+            else:
+                blocked.add(pending.channel_id)
+        self.last_progress = self.clock.now()
+        return done
+
+    async def _deliver(self, pending: PendingDigest) -> bool:
+        channel = await self.store.catalog.channel_by_id(pending.channel_id)
+        if channel is None:
+            return False
+        adapter = self.adapters.get(channel.ref.platform)
+        if adapter is None:
+            if channel.ref.platform not in self._missing_warned:
+                self._missing_warned.add(channel.ref.platform)
+                log.warning("digests for %s wait: the %s adapter is not running (missing token?)",
+                            channel.ref, channel.ref.platform)
+            return False
+        if pending.kind == "notice":
+            parts = adapter.render_notice(Notice(channel.ref, pending.payload["text"]))
+        else:
+            parts = adapter.render_digest(digest_from_json(pending.payload, pending.id))
+        try:
+            for index, payload in enumerate(parts):
+                if index in pending.sent_parts:
+                    continue
+                sent = await adapter.send(channel.ref, payload, nonce=nonce_for(pending.id, index))
+                await self.store.ledger.mark_part_sent(pending.id, index, sent.message_id, self.clock.now())
+        except DeliveryError as exc:
+            await self._retry_later(pending, channel.id, str(channel.ref), exc)
+            return False
+        except Exception as exc:  # an adapter bug must not stop the sender or lose the digest
+            log.exception("sending digest %d to %s failed unexpectedly", pending.id, channel.ref)
+            await self._retry_later(pending, channel.id, str(channel.ref), DeliveryError(str(exc) or "error"))
+            return False
+        await self.store.ledger.mark_sent(pending.id, self.clock.now())
+        if channel.last_error:
+            await self.store.catalog.set_channel_error(channel.id, None)
+        return True
+
+    async def _retry_later(self, pending: PendingDigest, channel_id: int, ref: str, exc: DeliveryError) -> None:
+        delay = min(defaults.SEND_RETRY_MAX, defaults.SEND_RETRY_BASE * 2 ** pending.attempts)
+        if exc.permanent:
+            delay = max(delay, 300.0)
+        if exc.retry_after is not None:
+            delay = max(exc.retry_after, 0.5)
+        message = str(exc)
+        log.warning("delivery to %s failed (%s); retrying in %.0f s", ref, message, delay)
+        if exc.permanent:
+            await self.store.catalog.set_channel_error(channel_id, message)
+        await self.store.ledger.mark_retry(pending.id, message, self.clock.now() + timedelta(seconds=delay))

@@ -1,0 +1,201 @@
+"""The composition root: adapters, pollers, the digest scheduler and the outbox sender.
+
+Every loop sleeps on the injected Clock, so tests drive time; a watchdog restarts a loop
+that stops making progress and says so in the log (a silent stall is the worst failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
+
+from bot.app import App
+from bot.commands import CommandHandlers
+from bot.config import Secrets, Settings
+from bot.digest.schedule import is_immediate, next_fire
+from bot.ingest import PollOutcome
+from bot.outbox import Sender
+from bot.policy import policy_for
+from bot.ports import ChatAdapter, Clock
+
+log = logging.getLogger(__name__)
+TICK = 1.0  # seconds between loop checks
+STALL_AFTER = 600.0  # a loop silent this long (clock seconds) is restarted
+
+
+class AdapterLoadError(Exception):
+    pass
+
+
+def load_adapter(name: str, settings: Settings, secrets: Secrets, clock: Clock) -> ChatAdapter:
+    found = [ep for ep in entry_points(group="newsdigest.adapters") if ep.name == name]
+    if not found:
+        raise AdapterLoadError(f"no adapter named {name!r} is installed")
+    factory = found[0].load()
+    return factory(settings, secrets, clock)
+
+
+def wanted_adapters(settings: Settings, secrets: Secrets) -> list[str]:
+    if settings.bot.adapters is not None:
+        return list(settings.bot.adapters)
+    names = []
+    if secrets.discord_token:
+        names.append("discord")
+    if secrets.slack_bot_token:
+        names.append("slack")
+    refs = {c.ref for c in settings.channels} | {r for f in settings.feeds for r in f.channels}
+    if not names or "console" in refs:
+        names.append("console")
+    return names
+
+
+class Service:
+    def __init__(self, settings: Settings, secrets: Secrets | None = None, db_path: str | None = None, *,
+                 clock: Clock | None = None, adapters: list[ChatAdapter] | None = None, fetcher=None,
+                 workers=None) -> None:
+        self.settings = settings
+        self.secrets = secrets or Secrets()
+        self.app = App(settings, db_path, clock=clock, fetcher=fetcher, workers=workers)
+        self.clock = self.app.clock
+        self.store = self.app.store
+        self._given_adapters = adapters
+        self.adapters: dict[str, ChatAdapter] = {}
+        self.sender = Sender(self.store, self.adapters, self.clock)
+        self.commands = CommandHandlers(self.app, on_digest=self.sender.wakeup.set)
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._beats: dict[str, object] = {}
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.app.open()
+        adapters = self._given_adapters
+        if adapters is None:
+            adapters = [load_adapter(n, self.settings, self.secrets, self.clock)
+                        for n in wanted_adapters(self.settings, self.secrets)]
+        for adapter in adapters:
+            await adapter.start(self.commands)
+            self.adapters[adapter.platform] = adapter
+            log.info("%s adapter started", adapter.platform)
+        for name, loop in self._loops().items():
+            self._spawn(name, loop)
+        self._spawn("watchdog", self._watchdog)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.sender.wakeup.set()
+        for task in self._tasks.values():
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await self.app.close()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    # ---- loops ---------------------------------------------------------------------
+    def _loops(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        return {"poller": self._poll_loop, "scheduler": self._schedule_loop, "sender": self._send_loop}
+
+    def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        self._beats[name] = self.clock.now()
+        self._tasks[name] = asyncio.create_task(self._guard(name, loop), name=f"newsdigest-{name}")
+
+    async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        while not self._stopping.is_set():
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the %s loop crashed; restarting it", name)
+                await self.clock.sleep(TICK)
+
+    def _beat(self, name: str) -> None:
+        self._beats[name] = self.clock.now()
+
+    async def _watchdog(self) -> None:
+        while not self._stopping.is_set():
+            await self.clock.sleep(TICK)
+            now = self.clock.now()
+            for name, loop in self._loops().items():
+                last = self._beats.get(name, now)
+                if (now - last).total_seconds() > STALL_AFTER:  # type: ignore[operator]
+                    log.error("the %s loop made no progress for %.0f s; restarting it", name,
+                              (now - last).total_seconds())  # type: ignore[operator]
+                    self._tasks[name].cancel()
+                    self._spawn(name, loop)
+
+    async def _poll_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._beat("poller")
+            due = await self.store.catalog.due_feeds(self.clock.now())
+            if due:
+                outcomes = await self.app.ingest(due)
+                await self._after_poll(outcomes)
+            await self.clock.sleep(TICK)
+
+    async def _after_poll(self, outcomes: list[PollOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.disabled:
+                for channel in await self.store.catalog.feed_channels(outcome.feed.id):
+                    name = outcome.feed.title or outcome.feed.url
+                    await self.app.notify(channel.id, f"Feed {name} (#{outcome.feed.id}) was disabled: "
+                                          f"{outcome.disabled}. A channel manager can re-subscribe to enable it.")
+        touched = {o.feed.id for o in outcomes if o.new}
+        if touched:
+            await self._immediate_digests(touched)
+        self.sender.wakeup.set()
+
+    async def _immediate_digests(self, feed_ids: set[int]) -> None:
+        for channel in await self.store.catalog.all_channels():
+            if not is_immediate(policy_for(channel, self.settings).schedule):
+                continue
+            feeds = {f.id for f in await self.store.catalog.channel_feeds(channel.id)}
+            if feeds & feed_ids:
+                await self.app.digests.make(channel)
+
+    async def _schedule_loop(self) -> None:
+        # at start, anything left undelivered for immediate channels goes out (crash recovery)
+        for channel in await self.store.catalog.all_channels():
+            if is_immediate(policy_for(channel, self.settings).schedule):
+                await self.app.digests.make(channel)
+        self.sender.wakeup.set()
+        while not self._stopping.is_set():
+            self._beat("scheduler")
+            now = self.clock.now()
+            for channel in await self.store.catalog.all_channels():
+                policy = policy_for(channel, self.settings)
+                if is_immediate(policy.schedule):
+                    continue
+                anchor = channel.schedule_anchor or now
+                fire = next_fire(policy.schedule, policy.timezone, anchor)
+                if fire is not None and fire <= now:
+                    await self.store.catalog.set_schedule_anchor(channel.id, now)
+                    if await self.app.digests.make(channel):
+                        self.sender.wakeup.set()
+            await self.clock.sleep(TICK)
+
+    async def _send_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._beat("sender")
+            self.sender.wakeup.clear()
+            await self.sender.send_due()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK):
+                    await self.sender.wakeup.wait()
+            await self.clock.sleep(0)

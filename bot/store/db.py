@@ -1,0 +1,204 @@
+"""SQLite connection, pragmas and versioned migrations.
+
+WAL lets readers run while the single writer commits; `synchronous=FULL` makes the
+delivery ledger durable across power loss, not only across application crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT,
+        full_text TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_polled TEXT,
+        last_success TEXT,
+        next_poll TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        disabled_reason TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        canonical_url TEXT,
+        url TEXT,
+        title TEXT NOT NULL,
+        published TEXT,
+        fetched TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        text TEXT NOT NULL,
+        is_teaser INTEGER NOT NULL DEFAULT 0,
+        full_text_tried INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX articles_canonical_url ON articles(canonical_url) WHERE canonical_url IS NOT NULL;
+    CREATE INDEX articles_content_hash ON articles(content_hash);
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        entry_key TEXT NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        first_seen TEXT NOT NULL,
+        UNIQUE (feed_id, entry_key)
+    );
+    CREATE INDEX entries_article ON entries(article_id);
+    CREATE TABLE summaries (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        algorithm TEXT NOT NULL,
+        sentences INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (article_id, algorithm, sentences, language)
+    );
+    CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        ref TEXT NOT NULL UNIQUE,
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        name TEXT,
+        timezone TEXT,
+        schedule TEXT,
+        max_items INTEGER,
+        backfill INTEGER,
+        sentences INTEGER,
+        algorithm TEXT,
+        language TEXT,
+        schedule_anchor TEXT,
+        last_error TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        created TEXT NOT NULL,
+        baselined INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (channel_id, feed_id)
+    );
+    CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL DEFAULT 'digest',
+        created TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE INDEX digests_pending ON digests(state, id);
+    CREATE TABLE digest_messages (
+        digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (digest_id, part)
+    );
+    CREATE TABLE deliveries (
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        digest_id INTEGER REFERENCES digests(id) ON DELETE SET NULL,
+        state TEXT NOT NULL,
+        created TEXT NOT NULL,
+        sent_at TEXT,
+        PRIMARY KEY (channel_id, article_id)
+    );
+    CREATE INDEX deliveries_digest ON deliveries(digest_id);
+    """,
+]
+
+
+def iso(when: datetime | None) -> str | None:
+    """Store times as ISO-8601 UTC text so they sort and compare as strings."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Database:
+    """One aiosqlite connection; writes go through `transaction()` (BEGIN IMMEDIATE)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()  # one writer at a time on the shared connection
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
+            await self._conn.execute(f"PRAGMA {pragma}")
+        await self._migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _migrate(self) -> None:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"database schema version {version} is newer than this newsdigest ({len(MIGRATIONS)})"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            async with self.transaction():
+                for statement in filter(str.strip, script.split(";")):
+                    await self.conn.execute(statement)
+                await self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: tuple | list = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def scalar(self, sql: str, params: tuple | list = ()) -> object:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]

@@ -1,0 +1,114 @@
+"""The delivery ledger: a digest and its delivery rows are written in one transaction
+before anything is posted; the sender marks parts sent only after the platform answers.
+
+States of a delivery row: `pending` (in an unsent digest), `sent`, `rolled` (counted in a
+digest's "and N more"), `skipped` (existed before the subscription, beyond the backfill).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.articles import ArticleRow, _article
+from bot.store.db import Database, iso, parse_iso
+
+
+@dataclass(slots=True)
+class PendingDigest:
+    id: int
+    channel_id: int
+    kind: str
+    payload: dict
+    attempts: int
+    next_attempt: datetime | None
+    sent_parts: dict[int, str]
+
+
+class Ledger:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def candidates(self, channel_id: int) -> list[ArticleRow]:
+        """Undelivered articles of the channel's baselined subscriptions, newest first."""
+        rows = await self.db.fetchall(
+            """
+            SELECT a.*, MIN(e.first_seen) AS first_seen,
+                   (SELECT COALESCE(f.title, f.url) FROM entries e2 JOIN feeds f ON f.id = e2.feed_id
+                     JOIN subscriptions s2 ON s2.feed_id = f.id AND s2.channel_id = :ch
+                     WHERE e2.article_id = a.id ORDER BY e2.id LIMIT 1) AS feed_title
+            FROM subscriptions s
+            JOIN entries e ON e.feed_id = s.feed_id
+            JOIN articles a ON a.id = e.article_id
+            WHERE s.channel_id = :ch AND s.baselined = 1
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = :ch AND d.article_id = a.id)
+            GROUP BY a.id
+            ORDER BY COALESCE(a.published, MIN(e.first_seen)) DESC, a.id DESC
+            """, {"ch": channel_id})
+        return [_article(r) for r in rows]
+
+    async def record_digest(self, channel_id: int, payload: dict, shown: list[int], rolled: list[int],
+                            now: datetime, kind: str = "digest") -> int | None:
+        """Write the digest and its delivery rows atomically. Returns None when another
+        digest already took any of these articles (nothing is written then)."""
+        async with self.db.transaction() as conn:
+            ids = shown + rolled
+            if ids:
+                marks = ",".join("?" * len(ids))
+                async with conn.execute(
+                    f"SELECT 1 FROM deliveries WHERE channel_id = ? AND article_id IN ({marks}) LIMIT 1",  # noqa: S608
+                    (channel_id, *ids)) as cur:
+                    if await cur.fetchone():
+                        return None
+            cur = await conn.execute(
+                "INSERT INTO digests (channel_id, kind, created, payload, next_attempt) VALUES (?, ?, ?, ?, ?)",
+                (channel_id, kind, iso(now), json.dumps(payload), iso(now)))
+            digest_id = int(cur.lastrowid or 0)
+            await conn.executemany(
+                "INSERT INTO deliveries (channel_id, article_id, digest_id, state, created) VALUES (?, ?, ?, ?, ?)",
+                [(channel_id, a, digest_id, "pending", iso(now)) for a in shown]
+                + [(channel_id, a, digest_id, "rolled", iso(now)) for a in rolled])
+            return digest_id
+
+    async def pending(self) -> list[PendingDigest]:
+        rows = await self.db.fetchall("SELECT * FROM digests WHERE state = 'pending' ORDER BY id")
+        result = []
+        for row in rows:
+            parts = await self.db.fetchall(
+                "SELECT part, message_id FROM digest_messages WHERE digest_id = ?", (row["id"],))
+            result.append(PendingDigest(
+                id=row["id"], channel_id=row["channel_id"], kind=row["kind"], payload=json.loads(row["payload"]),
+                attempts=row["attempts"], next_attempt=parse_iso(row["next_attempt"]),
+                sent_parts={int(p[0]): p[1] for p in parts}))
+        return result
+
+    async def mark_part_sent(self, digest_id: int, part: int, message_id: str, now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO digest_messages (digest_id, part, message_id, sent_at) VALUES (?, ?, ?, ?)",
+                (digest_id, part, message_id, iso(now)))
+
+    async def mark_sent(self, digest_id: int, now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE digests SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                               (iso(now), digest_id))
+            await conn.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = ? WHERE digest_id = ? AND state = 'pending'",
+                (iso(now), digest_id))
+
+    async def mark_retry(self, digest_id: int, error: str, next_attempt: datetime) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
+                (error, iso(next_attempt), digest_id))
+
+    async def drop_channel_pending(self, channel_id: int) -> None:
+        """Used when a channel is gone for good: pending digests become failed, kept for audit."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE digests SET state = 'failed' WHERE channel_id = ? AND state = 'pending'",
+                               (channel_id,))
+
+    async def stats(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+        return {r[0]: int(r[1]) for r in rows}

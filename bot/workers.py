@@ -1,0 +1,71 @@
+"""CPU work off the event loop: feed parsing, page extraction and summarizing run in a
+process pool, so they use every core and a pathological document cannot stall the bot.
+
+`workers = 0` runs jobs in a thread instead (cheap start, one core): the CLI's one-shot
+commands use that, the long-running service uses processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.pipeline.summarize"]
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group; only the parent should act on it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class WorkerTimeout(Exception):
+    """A job ran past its time limit; the pool was replaced."""
+
+
+class Workers:
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = (os.cpu_count() or 1) if processes is None else processes
+        self._executor: Executor | None = None
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.processes <= 0:
+                self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsdigest-cpu")
+            else:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(PRELOAD)
+                self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
+                                                     initializer=_ignore_interrupts)
+        return self._executor
+
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float = 60.0) -> T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool(), fn, *args)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", "job")
+            log.warning("a %s job ran past %.0f s; restarting the worker pool", name, timeout)
+            self._reset()
+            raise WorkerTimeout(f"{name} took longer than {timeout:.0f} s") from None
+
+    def _reset(self) -> None:
+        executor, self._executor = self._executor, None
+        if isinstance(executor, ProcessPoolExecutor):
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.kill()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)

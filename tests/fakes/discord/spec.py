@@ -1,0 +1,92 @@
+"""Request-body validation against Discord's published OpenAPI spec (platforms.md §3).
+
+The spec is read at run time from ../shared/specs (or $NEWSDIGEST_SPECS_DIR) and compiled
+once per process. Each body is validated by pointing a `$ref` into the spec document, so
+the spec's own `#/components/...` references resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_URN = "urn:discord-openapi"
+SPEC_FILE = "discord-openapi.json"
+
+
+def specs_dir() -> Path:
+    override = os.environ.get("NEWSDIGEST_SPECS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "specs"
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    path = specs_dir() / SPEC_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"Discord OpenAPI spec not found at {path} (set NEWSDIGEST_SPECS_DIR)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _is_snowflake(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return isinstance(value, str) and value.isdigit() and len(value) <= 20
+
+
+@cache
+def _checker() -> FormatChecker:
+    checker = FormatChecker()
+    checker.checks("snowflake")(_is_snowflake)
+    return checker
+
+
+@cache
+def _registry() -> Registry:
+    resource = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
+    return Registry().with_resource(SPEC_URN, resource)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@cache
+def body_validator(spec_path: str, method: str) -> Draft202012Validator | None:
+    """A validator for the JSON request body of (path, method); None if the spec has none."""
+    operation = load_spec()["paths"][spec_path][method]
+    if "requestBody" not in operation:
+        return None
+    pointer = "/".join(["#", "paths", _escape(spec_path), method, "requestBody", "content",
+                        "application~1json", "schema"])
+    return Draft202012Validator({"$ref": SPEC_URN + pointer}, registry=_registry(),
+                                format_checker=_checker())
+
+
+def validate_body(spec_path: str, method: str, body: Any) -> list[str]:
+    """Every violation as `location: message` (empty when the body is valid)."""
+    validator = body_validator(spec_path, method)
+    if validator is None:
+        return [] if body is None else [f"{method.upper()} {spec_path} takes no body"]
+    errors = []
+    for error in validator.iter_errors(body):
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        rule = json.dumps(error.validator_value)[:80]
+        errors.append(f"{where}: violates {error.validator} {rule}")
+    return errors
+
+
+def validate_path_params(params: dict[str, str]) -> list[str]:
+    """Snowflake path parameters (ids) must be digits; tokens are free-form."""
+    return [f"path {k}={v!r} is not a snowflake" for k, v in params.items()
+            if k.endswith("_id") and not _is_snowflake(v)]

@@ -1,0 +1,322 @@
+"""FakeSlack: an aiohttp server on 127.0.0.1:0 speaking enough of Slack for the bot.
+
+Web API (`/api/<method>`): auth.test, chat.postMessage, chat.postEphemeral, users.info,
+usergroups.users.list, conversations.info, apps.connections.open. Every call is checked
+against Slack's OpenAPI argument table and Block Kit limits; problems land in `violations`
+and are answered the way Slack would (`invalid_arguments`, `invalid_blocks`, ...).
+Socket Mode: `/link/` (see socket.py). response_url: `/response/<id>` counts uses and age.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+from tests.fakes.slack import blockkit
+from tests.fakes.slack.signing import APP_ID, TEAM_ID, command_payload
+from tests.fakes.slack.socket_mode import Ack, SocketHub
+from tests.fakes.slack.spec import check_arguments
+
+BOT_USER = "U0BOTUSER01"
+BOT_ID = "B0123456789"
+RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL = 30 * 60
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Post:
+    """A message that landed in a channel (or a response_url answer)."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+    ts: str
+    at: float
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def mrkdwn_texts(self) -> list[tuple[str, bool]]:
+        """(text, parse_bare_mentions) for the fallback text and every text object."""
+        parse_top = bool(self.args.get("link_names")) or self.args.get("parse") == "full"
+        out = [(self.text, parse_top)]
+        for obj in blockkit.text_objects(self.blocks):
+            if obj.get("type") == "mrkdwn":
+                out.append((obj.get("text", ""), not obj.get("verbatim", False)))
+        return out
+
+    def mentions(self) -> list[str]:
+        return [m for text, bare in self.mrkdwn_texts() for m in blockkit.mentions(text, bare)]
+
+    def links(self) -> list[tuple[str, str]]:
+        return [lk for text, _ in self.mrkdwn_texts() for lk in blockkit.links(text)]
+
+    def display(self) -> str:
+        """What a reader sees in the blocks (or the text when there are none)."""
+        if not self.blocks:
+            return blockkit.display(self.text)
+        parts = []
+        for obj in blockkit.text_objects(self.blocks):
+            text = obj.get("text", "")
+            parts.append(blockkit.display(text) if obj.get("type") == "mrkdwn" else text)
+        return "\n".join(parts)
+
+
+@dataclass
+class ResponseUrl:
+    created: float
+    uses: int = 0
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeSlack:
+    """Start with `await fake.start()`; point the bot at `fake.base_url`."""
+
+    def __init__(self, bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token"):
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.calls: list[Call] = []
+        self.posts: list[Post] = []
+        self.violations: list[str] = []
+        self.rate_limited: list[tuple[str, float]] = []  # (method, Retry-After) answered with 429
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self.socket = SocketHub(APP_ID)
+        self._rate_limits: dict[str, deque[float]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.add_user(BOT_USER, "newsdigest", is_bot=True)
+
+    # ---- setup ---------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, name: str, *, admin: bool = False, owner: bool = False,
+                 is_bot: bool = False) -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": TEAM_ID, "name": name, "real_name": name.title(), "deleted": False,
+            "is_admin": admin, "is_owner": owner, "is_primary_owner": False, "is_restricted": False,
+            "is_ultra_restricted": False, "is_bot": is_bot, "is_app_user": False, "tz": "UTC",
+        }
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+
+    def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True,
+                                     "is_member": bot_member, "is_archived": False}
+
+    def rate_limit(self, method: str, retry_after: float = 1.0, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and this Retry-After."""
+        self._rate_limits[method].extend([retry_after] * times)
+
+    def new_response_url(self) -> str:
+        rid = f"T0123456789/{next(self._ids)}/fakehook{next(self._ids):06d}"
+        self.response_urls[rid] = ResponseUrl(created=time.monotonic())
+        return f"{self.root}/response/{rid}"
+
+    def age_response_url(self, url: str, seconds: float) -> None:
+        self.response_urls[url.split("/response/", 1)[1]].created -= seconds
+
+    def responses(self, url: str) -> list[dict[str, Any]]:
+        return self.response_urls[url.split("/response/", 1)[1]].bodies
+
+    def command(self, command: str, text: str = "", *, user_id: str, channel_id: str) -> dict[str, str]:
+        """A slash-command payload with a fresh response_url on this fake."""
+        channel = self.channels.get(channel_id, {"name": "unknown"})
+        user = self.users.get(user_id, {"name": "someone"})
+        return command_payload(command, text, user_id=user_id, channel_id=channel_id,
+                               response_url=self.new_response_url(), user_name=user["name"],
+                               channel_name=channel["name"])
+
+    async def slash_command(self, payload: dict[str, str], timeout: float = 5.0) -> Ack:
+        """Deliver a slash command over Socket Mode and wait for the ack."""
+        return await self.socket.send_envelope("slash_commands", payload, timeout)
+
+    def posts_in(self, channel: str) -> list[Post]:
+        return [p for p in self.posts if p.channel == channel]
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_posts(self, channel: str, count: int, timeout: float = 10.0) -> list[Post]:
+        deadline = time.monotonic() + timeout
+        while len(self.posts_in(channel)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{channel}: {len(self.posts_in(channel))} posts, wanted {count}")
+            await asyncio.sleep(0.02)
+        return self.posts_in(channel)
+
+    async def wait_responses(self, url: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.responses(url)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.responses(url))} responses, wanted {count}")
+            await asyncio.sleep(0.02)
+        return self.responses(url)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._web_api)
+        app.router.add_get("/link/", self.socket.handle)
+        app.router.add_post("/response/{rid:.+}", self._response_url)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        await self.socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/api/"
+
+    # ---- Web API -------------------------------------------------------------------------
+
+    async def _read_args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        body = await request.read()
+        if not body:
+            return args
+        if request.content_type == "application/json":
+            args.update(json.loads(body))
+        else:
+            args.update({k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()})
+        return args
+
+    async def _web_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._read_args(request)
+        self.calls.append(Call(method, args, time.monotonic()))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or args.get("token")
+        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if token != wanted:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self._rate_limits[method]:
+            wait = self._rate_limits[method].popleft()
+            self.rate_limited.append((method, wait))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": f"{wait:g}"})
+        problems = check_arguments(method, args)
+        if problems:
+            self.violations.extend(problems)
+            error = "unknown_method" if "not a Slack Web API method" in problems[0] else "invalid_arguments"
+            return web.json_response({"ok": False, "error": error,
+                                      "response_metadata": {"messages": problems}})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            self.violations.append(f"{method}: the fake does not implement it")
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(await handler(args))
+
+    async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://newsdigest-test.slack.com/", "team": "Newsdigest Test",
+                "user": "newsdigest", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "is_enterprise_install": False}
+
+    async def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket.new_url(f"ws://127.0.0.1:{self.port}")}
+
+    async def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(str(args.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
+
+    async def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+
+    def _message_problems(self, method: str, args: dict[str, Any]) -> tuple[str | None, list[Any]]:
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                blocks = json.loads(blocks)
+            except ValueError:
+                return "invalid_blocks_format", []
+        error, details = blockkit.validate_message(args.get("text"), blocks)
+        if error:
+            self.violations.extend(f"{method}: {error}: {d}" for d in details or [error])
+        if str(args.get("link_names", "")).lower() in ("1", "true") or args.get("parse") == "full":
+            self.violations.append(f"{method}: link_names/parse=full turns untrusted text into mentions")
+        return error, blocks or []
+
+    async def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args["channel"]))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not channel["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        error, blocks = self._message_problems("chat.postMessage", args)
+        if error:
+            return {"ok": False, "error": error}
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        self.posts.append(Post(channel["id"], args.get("text") or "", blocks, ts, time.monotonic(), args))
+        return {"ok": True, "channel": channel["id"], "ts": ts,
+                "message": {"type": "message", "text": args.get("text") or "", "user": BOT_USER,
+                            "bot_id": BOT_ID, "ts": ts}}
+
+    async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if str(args["channel"]) not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        error, _ = self._message_problems("chat.postEphemeral", args)
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+
+    # ---- response_url --------------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        record = self.response_urls.get(request.match_info["rid"])
+        if record is None:
+            return web.Response(status=404, text="no_such_url")
+        record.uses += 1
+        if record.uses > RESPONSE_URL_USES:
+            self.violations.append("response_url: used more than 5 times")
+            return web.Response(status=404, text="used_url")
+        if time.monotonic() - record.created > RESPONSE_URL_TTL:
+            self.violations.append("response_url: used after 30 minutes")
+            return web.Response(status=404, text="expired_url")
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            self.violations.append("response_url: body is not JSON")
+            return web.Response(status=400, text="invalid_payload")
+        error, _ = self._message_problems("response_url", body)
+        if error:
+            return web.Response(status=400, text=error)
+        record.bodies.append(body)
+        return web.Response(text="ok", content_type="text/plain")

@@ -1,0 +1,92 @@
+"""check_url: syntax and scheme policy, legacy IPv4 spellings, and redact_url."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.net import BadURL, check_url
+from bot.net.errors import redact_url
+
+GOOD = [
+    ("https://example.com/feed.xml", "https://example.com/feed.xml"),
+    ("HTTP://ExAmple.COM:80/a b?x=1#frag", "http://example.com/a%20b?x=1"),
+    ("  https://x.example/feed  ", "https://x.example/feed"),
+    ("http://bücher.example/p", "http://xn--bcher-kva.example/p"),
+    ("http://example.com:8080/", "http://example.com:8080/"),
+    ("http://[2606:4700::1111]/", "http://[2606:4700::1111]/"),
+    # legacy numeric IPv4 forms become the dotted quad the socket layer would use
+    ("http://127.1/", "http://127.0.0.1/"),
+    ("http://2130706433/", "http://127.0.0.1/"),
+    ("http://0x7f.1/", "http://127.0.0.1/"),
+    ("http://017700000001/", "http://127.0.0.1/"),
+    ("http://0/", "http://0.0.0.0/"),
+    ("http://127。0。0。1/", "http://127.0.0.1/"),  # ideographic full stops
+    ("http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:7f00:1]:8080/"),
+]
+
+BAD = [
+    ("file:///etc/passwd", "scheme 'file'"),
+    ("gopher://127.0.0.1:6379/_", "scheme 'gopher'"),
+    ("javascript:alert(1)", "scheme 'javascript'"),
+    ("ftp://example.com/x", "scheme 'ftp'"),
+    ("/etc/passwd", "not a web address"),
+    ("example.com/feed", "not a web address"),
+    ("", "not a web address"),
+    ("http://feed.example\x00.internal/", "control characters"),
+    ("http://example.com/\r\nX-Injected: 1", "control characters"),
+    ("http://a:b@example.com/", "user names and passwords"),
+    ("http://token@example.com/", "user names and passwords"),
+    ("http://@example.com/", "user names and passwords"),
+    ("http://evil.example\\@good.example/", "malformed"),
+    ("http://" + "a" * 8192 + ".example/", "longer than 2048"),
+    ("http:///path", "no host"),
+    ("http:/example.com/a", "scheme://host"),
+    ("http://example.com:0/", "bad port"),
+    ("http://example.com:70000/", "bad port"),
+    ("http://%31%32%37.0.0.1/", "bad host name"),
+    ("http://exa mple.com/", "bad host name"),
+    ("http://[1:2]/", "bad IPv6"),
+    ("http://[fe80::1%25eth0]/", "bad IPv6"),
+    ("http://256.1.1.1/", "IPv4"),
+    ("http://1.2.3.4.5/", "IPv4"),
+    ("http://08.1.1.1/", "IPv4"),
+    ("http://0x100000000/", "IPv4"),
+    ("http://example.123/", "IPv4"),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), GOOD)
+def test_good(url: str, expected: str) -> None:
+    assert check_url(url) == expected
+
+
+@pytest.mark.parametrize(("url", "words"), BAD)
+def test_bad(url: str, words: str) -> None:
+    with pytest.raises(BadURL) as info:
+        check_url(url)
+    message = str(info.value)
+    assert words in message
+    assert len(message) < 120 and "\x00" not in message
+
+
+def test_non_string_is_bad() -> None:
+    with pytest.raises(BadURL):
+        check_url(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://u:p@host.example/a/b?token=SECRET#x", "https://host.example/a/b"),
+        ("http://host.example:8080", "http://host.example:8080/"),
+        ("http://[::1]:81/x?k=v", "http://[::1]:81/x"),
+        ("not a url", "(invalid URL)"),
+    ],
+)
+def test_redact_url_drops_userinfo_query_and_fragment(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_redact_url_shortens_long_paths() -> None:
+    shown = redact_url("https://host.example/" + "p" * 500)
+    assert len(shown) < 160 and shown.endswith("…")
