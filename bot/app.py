@@ -13,8 +13,6 @@ from bot.digesting import DigestMaker
 from bot.ingest import Ingestor, PollOutcome
 from bot.models import ChannelRef, Digest
 from bot.net import Fetcher, check_url
-from bot.pipeline.languages import check_language
-from bot.pipeline.summarize import summarize
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock, SystemClock
 from bot.sources.files import is_local_source, path_of, read_article_file
@@ -163,6 +161,9 @@ class App:
     async def summarize_source(self, source: str, policy: ChannelPolicy, *, allow_local: bool,
                                data: bytes | None = None) -> SummaryResult:
         """Summarize a URL, a local file (CLI only) or given bytes (stdin)."""
+        from bot.pipeline.languages import check_language  # sumy+nltk take a second to import
+        from bot.pipeline.summarize import summarize
+
         language = check_language(policy.language)
         url: str | None = None
         if data is not None:

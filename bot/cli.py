@@ -83,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return fail(str(exc), 2)
     secrets = Secrets.from_env()
-    setup_logging("DEBUG" if args.verbose else settings.bot.log_level, secrets.values())
+    level = settings.bot.log_level
+    if args.command != "run" and level in ("DEBUG", "INFO"):
+        level = "ERROR"  # one-shot commands report through their output; -v shows the log
+    setup_logging("DEBUG" if args.verbose else level, secrets.values())
     try:
         return asyncio.run(dispatch(args, settings, secrets))
     except KeyboardInterrupt:

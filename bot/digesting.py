@@ -13,7 +13,6 @@ from bot.config import Settings
 from bot.digest.compose import build_digest, cap, digest_to_json, group_stories
 from bot.models import Digest
 from bot.net import FetchError
-from bot.pipeline.summarize import summarize
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock
 from bot.sources.files import is_local_source, path_of, read_article_file, within
@@ -65,6 +64,8 @@ class DigestMaker:
             return cached
         text = await self.full_text(article, save=save)
         try:
+            from bot.pipeline.summarize import summarize  # sumy+nltk take a second to import
+
             job = partial(summarize, text, title=article.title, sentences=policy.sentences,
                           algorithm=policy.algorithm, language=policy.language)
             sentences = await self.workers.run(job, timeout=SUMMARY_TIMEOUT) if text.strip() else []

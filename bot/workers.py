@@ -40,6 +40,9 @@ class Workers:
             if self.processes <= 0:
                 self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsdigest-cpu")
             else:
+                # one BLAS thread per worker: the pool already uses every core
+                for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                    os.environ.setdefault(var, "1")
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(PRELOAD)
                 self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,

@@ -1,9 +1,10 @@
 """Slash commands: translate an interaction into a CommandPort call and render the Reply.
 
-Every command answers or defers well inside Discord's 3 s window: the core call runs as a
-task; if it has not finished after QUICK_SECONDS the interaction is deferred and the answer
-follows within the 15-minute token window. /summarize always defers first. Errors reach the
-user as one ephemeral line; details go to the log.
+Every command answers or defers well inside Discord's 3 s window. Commands that fetch or
+summarize (/digest, /summarize, /subscribe) defer before calling the core; the others run the
+core call as a task and defer only if it has not finished after QUICK_SECONDS. The answer
+then follows within the 15-minute token window. Errors reach the user as one ephemeral line;
+details go to the log.
 """
 
 import asyncio
@@ -77,13 +78,9 @@ async def _respond(interaction: discord.Interaction, message: DiscordMessage, *,
         await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
     elif deferred == ephemeral:
         await interaction.edit_original_response(**kwargs)
-    elif ephemeral:  # deferred in public, private answer (an error): drop the public placeholder
+    else:  # the placeholder's visibility is wrong for this answer: replace it
         await interaction.delete_original_response()
-        await interaction.followup.send(ephemeral=True, wait=True, **kwargs)
-    else:  # deferred privately, public answer: close the private note, then post
-        await interaction.edit_original_response(content="Done.",
-                                                 allowed_mentions=discord.AllowedMentions.none())
-        await interaction.followup.send(ephemeral=False, wait=True, **kwargs)
+        await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
 
 
 async def answer(interaction: discord.Interaction, name: str, call: Callable[[], Awaitable[Reply]], *,
@@ -92,14 +89,18 @@ async def answer(interaction: discord.Interaction, name: str, call: Callable[[],
 
     `defer_public`: when deferring, show the "thinking" placeholder to the channel (for
     commands whose answer is normally public, such as /summarize)."""
-    task = asyncio.ensure_future(call())
     deferred: bool | None = None  # None: not deferred; else whether the deferral is private
+    task: asyncio.Future[Reply] | None = None
     try:
-        if not defer_first:
-            await asyncio.wait({task}, timeout=QUICK_SECONDS)
-        if defer_first or not task.done():
+        if defer_first:  # defer before the core runs, so even a busy event loop cannot miss 3 s
             await interaction.response.defer(ephemeral=not defer_public, thinking=True)
             deferred = not defer_public
+        task = asyncio.ensure_future(call())
+        if deferred is None:
+            await asyncio.wait({task}, timeout=QUICK_SECONDS)
+            if not task.done():
+                await interaction.response.defer(ephemeral=not defer_public, thinking=True)
+                deferred = not defer_public
         try:
             reply = await asyncio.wait_for(task, ANSWER_WITHIN)
         except TimeoutError:
@@ -112,7 +113,7 @@ async def answer(interaction: discord.Interaction, name: str, call: Callable[[],
     except discord.HTTPException as exc:
         log.warning("discord: could not answer /%s: %s %s", name, exc.status, exc.text)
     finally:
-        if not task.done():
+        if task is not None and not task.done():
             task.cancel()
 
 
@@ -127,7 +128,7 @@ def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> 
     @tree.command(name="digest", description="Post this channel's news digest now")
     async def digest(interaction: discord.Interaction) -> None:
         ctx = context(interaction)
-        await answer(interaction, "digest", lambda: port().digest(ctx))
+        await answer(interaction, "digest", lambda: port().digest(ctx), defer_first=True)
 
     @tree.command(name="summarize", description="Summarize a web page")
     @app_commands.describe(url="The article's address (http or https)")
@@ -144,7 +145,8 @@ def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> 
         if why := refusal(interaction):
             return await refuse(interaction, why)
         ctx = context(interaction)
-        await answer(interaction, "subscribe", lambda: port().subscribe(ctx, url))
+        await answer(interaction, "subscribe", lambda: port().subscribe(ctx, url), defer_first=True,
+                     defer_public=True)
 
     @tree.command(name="unsubscribe", description="Stop following a feed here (needs Manage Channels)")
     @app_commands.describe(feed="The feed (id or address)")
@@ -154,7 +156,8 @@ def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> 
         if why := refusal(interaction):
             return await refuse(interaction, why)
         ctx = context(interaction)
-        await answer(interaction, "unsubscribe", lambda: port().unsubscribe(ctx, feed))
+        await answer(interaction, "unsubscribe", lambda: port().unsubscribe(ctx, feed),
+                     defer_public=True)
 
     @unsubscribe.autocomplete("feed")
     async def feed_autocomplete(interaction: discord.Interaction,
@@ -186,4 +189,5 @@ def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> 
         if why := refusal(interaction):
             return await refuse(interaction, why)
         ctx = context(interaction)
-        await answer(interaction, "schedule", lambda: port().schedule(ctx, when, timezone))
+        await answer(interaction, "schedule", lambda: port().schedule(ctx, when, timezone),
+                     defer_public=True)

@@ -103,6 +103,7 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._sent: OrderedDict[str, SentMessage] = OrderedDict()
+        self._router: CommandRouter | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -122,7 +123,8 @@ class SlackAdapter:
                 logger=logging.getLogger("adapters.slack.bolt"),
             )
             policy = AdminPolicy(self.client, self.settings.admins)
-            CommandRouter(self.command_names, commands, policy).register(self.app)
+            self._router = CommandRouter(self.command_names, commands, policy)
+            self._router.register(self.app)
             if self.mode == "socket":
                 await self._start_socket()
             else:
@@ -176,6 +178,8 @@ class SlackAdapter:
         socket, self._socket = self._socket, None
         runner, self._runner = self._runner, None
         session, self._session = self._session, None
+        if self._router is not None:
+            self._router.cancel()
         if socket is not None:
             try:
                 await socket.close_async()

@@ -111,13 +111,13 @@ class CommandRouter:
         if usage:
             await ack(**render_reply(Reply(text=usage, ok=False)))
             return
-        if canonical == "summarize":  # always slow: fetch + summarize
-            await ack(**render_reply(Reply(text=f"Summarizing {args[0]} …")))
-            await self._answer_later(respond, self._run(canonical, command, args))
-            return
         work = asyncio.ensure_future(self._run(canonical, command, args))
         self._tasks.add(work)
         work.add_done_callback(self._tasks.discard)
+        if canonical == "summarize":  # always slow: fetch + summarize
+            await ack(**render_reply(Reply(text=f"Summarizing {args[0]} …")))
+            await self._answer_later(respond, work)
+            return
         done, _ = await asyncio.wait({work}, timeout=limits.ACK_BUDGET)
         if done:
             await ack(**render_reply(work.result()))
@@ -125,14 +125,25 @@ class CommandRouter:
         await ack(**render_reply(Reply(text="Working on it …")))
         await self._answer_later(respond, work)
 
+    def cancel(self) -> None:
+        """Drop commands still running (the adapter is stopping)."""
+        for task in list(self._tasks):
+            task.cancel()
+
     def _usage(self, canonical: str, args: list[str]) -> str | None:
         needs_arg = canonical in ("summarize", "subscribe", "unsubscribe", "schedule")
         if needs_arg and not args:
             return f"Usage: {self.names[canonical]} {USAGE[canonical]}"
         return None
 
-    async def _answer_later(self, respond: Any, work: Awaitable[Reply]) -> None:
-        reply = await work
+    async def _answer_later(self, respond: Any, work: asyncio.Future[Reply]) -> None:
+        try:
+            reply = await work
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if work.cancelled() and not (task and task.cancelling()):
+                return  # stopped by cancel(): nobody is left to answer
+            raise
         resp = await respond(**render_reply(reply), replace_original=False)
         if getattr(resp, "status_code", 200) != 200:
             log.warning("slack: response_url refused the answer (HTTP %s: %s)",

@@ -14,7 +14,7 @@ HARD_TEXT = 40_000
 BLOCKS_TEXT_BUDGET = 11_000
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for a slash command ack
-ACK_BUDGET = 2.0  # how long we wait for a fast answer before acking with "working on it"
+ACK_BUDGET = 1.2  # wait this long for a fast answer before acking "working on it" (margin for a busy loop)
 RESPONSE_URL_USES = 5  # response_url: at most 5 uses ...
 RESPONSE_URL_TTL = 30 * 60  # ... within 30 minutes
 

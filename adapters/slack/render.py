@@ -208,17 +208,22 @@ def render_notice(notice: Notice) -> list[SlackMessage]:
 def _text_blocks(text: str) -> list[dict[str, Any]]:
     """Multi-line text (e.g. /feeds health lines) as sections of whole lines, within limits."""
     blocks: list[dict[str, Any]] = []
-    chunk = ""
+    chunk, total = "", 0
     lines = text.splitlines() or [text]
     for index, raw in enumerate(lines):
         line = clip(raw, limits.SECTION_TEXT) or " "
-        if chunk and _units(chunk) + 1 + _units(line) > limits.SECTION_TEXT:
-            if len(blocks) >= limits.MAX_BLOCKS - 2:
-                blocks.append(context(f"…and {len(lines) - index} more lines"))
-                return blocks
+        size = _units(line) + 1
+        full = chunk and _units(chunk) + size > limits.SECTION_TEXT
+        if total + size > limits.BLOCKS_TEXT_BUDGET or (full and len(blocks) >= limits.MAX_BLOCKS - 2):
+            if chunk:
+                blocks.append(section(chunk))
+            blocks.append(context(f"…and {len(lines) - index} more lines"))
+            return blocks
+        if full:
             blocks.append(section(chunk))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
+        total += size
     if chunk.strip():
         blocks.append(section(chunk))
     return blocks or [section("(no text)")]

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (fixture texts and expected values read better on one line)
 """clean_text removes each kind of boilerplate and keeps the story."""
 
 import pytest

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (fixture texts and expected values read better on one line)
 """The offline splitter: abbreviations, numbers, lists, and the sumy tokenizer protocol."""
 
 import pytest

@@ -21,16 +21,24 @@ async def test_commands_registered_per_guild_with_hints(fake: FakeDiscord, adapt
     assert fake.violations == [] and fake.unhandled == []
 
 
-async def test_digest_answers_fast_and_ephemeral(fake: FakeDiscord, adapter, port) -> None:
+async def test_digest_defers_at_once_then_answers_privately(fake: FakeDiscord, adapter, port) -> None:
     port.replies["digest"] = Reply("Posting a digest of 3 items.")
     inter = await fake.invoke("digest")
     answer = await inter.wait_answered()
     assert answer["content"] == "Posting a digest of 3 items."
-    assert inter.ephemeral() and inter.latency < 1.0
+    assert inter.callback_type == 5 and inter.ephemeral() and inter.latency < 1.0
     assert answer["allowed_mentions"] == {"parse": []}
     (name, ctx, _), = port.calls
     assert (name, str(ctx.channel), ctx.can_manage) == ("digest", f"discord:{fake.channel_ids[0]}", False)
     assert fake.violations == []
+
+
+async def test_quick_commands_answer_directly(fake: FakeDiscord, adapter, port) -> None:
+    port.replies["feeds"] = Reply("This channel follows no feeds yet.")
+    inter = await fake.invoke("feeds")
+    answer = await inter.wait_answered()
+    assert inter.callback_type == 4 and inter.ephemeral() and inter.latency < 1.0
+    assert answer["content"] == "This channel follows no feeds yet."
 
 
 async def test_subscribe_refused_without_manage_channels(fake: FakeDiscord, adapter, port) -> None:
@@ -115,8 +123,8 @@ async def test_core_crash_becomes_one_ephemeral_line(fake: FakeDiscord, adapter,
 async def test_fake_enforces_interaction_windows(fake: FakeDiscord, adapter, port) -> None:
     # a callback later than the deadline is "Unknown interaction"; a second callback is 40060
     fake.callback_deadline = 0.2
-    port.delay["digest"] = 0.5
-    inter = await fake.invoke("digest")
+    port.delay["feeds"] = 0.5
+    inter = await fake.invoke("feeds")
     for _ in range(40):
         if inter.rejected:
             break
@@ -124,7 +132,7 @@ async def test_fake_enforces_interaction_windows(fake: FakeDiscord, adapter, por
     assert inter.rejected == [(404, 10062)] and inter.callbacks == []
     fake.callback_deadline = 3.0
     port.delay.clear()
-    inter = await fake.invoke("digest")
+    inter = await fake.invoke("feeds")
     await inter.wait_answered()
     status = await _raw_post(fake, f"/interactions/{inter.id}/{inter.token}/callback", {"type": 5})
     assert status == (400, 40060)

@@ -100,7 +100,8 @@ async def test_same_nonce_is_not_posted_twice(fake: FakeSlack, start_adapter) ->
 
 
 @pytest.mark.parametrize(("cid", "code"), [(RANDOM, "not_in_channel"), ("C0MISSING01", "channel_not_found")])
-async def test_missing_access_is_permanent(fake: FakeSlack, start_adapter, caplog, cid: str, code: str) -> None:
+async def test_missing_access_is_permanent(fake: FakeSlack, start_adapter, caplog, cid: str,
+                                           code: str) -> None:
     adapter = await start_adapter("socket")
     [part] = adapter.render_digest(
         Digest(channel=channel(cid), items=[long_item(1, words=20)]))
