@@ -16,6 +16,7 @@ from bot.models import ChannelRef, Digest, Notice
 from bot.ports import Clock, CommandPort, DeliveryError, SentMessage
 from bot.sources.text import clean_inline
 
+
 class ConsoleAdapter:
     platform = "console"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.articles import Articles, ArticleRow, NewEntry
+from bot.store.articles import ArticleRow, Articles, NewEntry
 from bot.store.catalog import Catalog, ChannelRow, FeedRow
 from bot.store.db import Database
 from bot.store.ledger import Ledger, PendingDigest

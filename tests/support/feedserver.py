@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from aiohttp import web
 

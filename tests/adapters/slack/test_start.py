@@ -13,11 +13,13 @@ from tests.adapters.slack.conftest import make_settings
 from tests.fakes.slack import FakeSlack
 from tests.support.clock import FakeClock
 
+ALL = {"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1", "slack_signing_secret": "s"}
+
 
 @pytest.mark.parametrize(("secrets", "mode", "expected"), [
-    ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1", "slack_signing_secret": "s"}, "auto", "socket"),
+    (ALL, "auto", "socket"),
     ({"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"}, "auto", "http"),
-    ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1", "slack_signing_secret": "s"}, "http", "http"),
+    (ALL, "http", "http"),
 ])
 def test_mode_follows_secrets(secrets: dict, mode: str, expected: str) -> None:
     adapter = SlackAdapter(Settings(slack=SlackSettings(mode=mode)), Secrets(**secrets), FakeClock())
@@ -42,11 +44,13 @@ def test_bad_admin_entry_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize(("which", "needs"), [("bot", "SLACK_BOT_TOKEN"), ("app", "SLACK_APP_TOKEN")])
-async def test_rejected_tokens_fail_in_one_line(fake: FakeSlack, core, caplog, which: str, needs: str) -> None:
+async def test_rejected_tokens_fail_in_one_line(fake: FakeSlack, core, caplog, which: str,
+                                                needs: str) -> None:
     caplog.set_level(logging.DEBUG)
     bot = "xoxb-wrong-0001" if which == "bot" else fake.bot_token
     app = "xapp-wrong-0002" if which == "app" else fake.app_token
-    adapter = SlackAdapter(make_settings(fake), Secrets(slack_bot_token=bot, slack_app_token=app), FakeClock())
+    secrets = Secrets(slack_bot_token=bot, slack_app_token=app)
+    adapter = SlackAdapter(make_settings(fake), secrets, FakeClock())
     with pytest.raises(SlackStartError) as err:
         await adapter.start(core)
     message = str(err.value)
