@@ -58,6 +58,9 @@ class CommandHandlers:
             return Reply(clean_inline(str(exc), 300), ok=False)
         name = feed.title or feed.url
         if not added:
+            if feed.disabled_reason:
+                await self.app.store.catalog.set_enabled(feed.id, self.app.clock.now())
+                return Reply(f"Re-enabled {name}; it will be polled again now.", ephemeral=False)
             return Reply(f"This channel already follows {name}.")
         log.info("%s subscribed %s to feed %d", ctx.user_id, ctx.channel, feed.id)
         channel = await self.app.channel(ctx.channel)

@@ -14,8 +14,9 @@ from bot.net import FetchError, HTTPStatusError
 from bot.pipeline.dedupe import canonical_url, content_hash
 from bot.policy import policy_for
 from bot.ports import Clock
-from bot.sources.feeds import FeedParseError, parse_feed
+from bot.sources.feeds import FeedParseError
 from bot.sources.files import LocalSourceError, is_local_source, read_local
+from bot.sources.page_source import parse_source
 from bot.sources.text import clean_inline
 from bot.store import FeedRow, NewEntry, Store
 from bot.workers import Workers, WorkerTimeout
@@ -53,10 +54,10 @@ class Ingestor:
                 if fetched.not_modified:
                     await self._record_success(feed, now, fetched.etag, fetched.last_modified, None)
                     return PollOutcome(feed, not_modified=True)
-                result = await self.workers.run(parse_feed, fetched.body, fetched.url, fetched.content_type, now,
-                                                timeout=PARSE_TIMEOUT)
+                result = await self.workers.run(parse_source, fetched.body, fetched.url, fetched.content_type,
+                                                fetched.charset, now, timeout=PARSE_TIMEOUT)
                 result.etag, result.last_modified = fetched.etag, fetched.last_modified
-        except (FetchError, FeedParseError, LocalSourceError, WorkerTimeout, OSError) as exc:
+        except (FetchError, FeedParseError, LocalSourceError, WorkerTimeout, OSError, ValueError) as exc:
             return await self._record_failure(feed, now, exc)
         if result.warning:
             log.debug("feed %s parsed with a warning: %s", feed.id, result.warning)

@@ -37,6 +37,10 @@ class NewsParams:
     lexrank_threshold: float = 0.1  # sumy's default
     min_words: int = 6
     max_words: int = 70
+    lead_words: float = 0.0  # if set, the position prior is exp(-words before / lead_words)
+    long_penalty: float = 0.0  # times how far a sentence's length exceeds the article median
+    backbone: int = 0  # the first `backbone` clean sentences get `backbone_bonus`
+    backbone_bonus: float = 0.0
 
 
 DEFAULT_PARAMS = NewsParams()
@@ -59,10 +63,8 @@ def _stem(language: str, word: str) -> str:
     return stemmer_for(language)(word)
 
 
-def _is_junk(sentence: str, n_words: int, params: NewsParams) -> bool:
-    """Sentences a reader should never see as a summary line."""
-    if n_words < params.min_words or n_words > params.max_words:
-        return True
+def _is_junk(sentence: str) -> bool:
+    """Sentences a reader should never see as a summary line (length is checked apart)."""
     if _BYLINE.match(sentence) or _DATELINE.match(sentence):
         return True
     if _CAPTION_WORDS.search(sentence):
@@ -130,35 +132,91 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def news_summary(sentences: list[str], *, title: str | None, count: int, language: str,
-                 params: NewsParams = DEFAULT_PARAMS) -> list[str]:
-    """Pick `count` of `sentences` (already cleaned and split), returned in article order."""
+@dataclass(frozen=True)
+class Features:
+    """Everything about an article's sentences that does not depend on the weights."""
+
+    n: int
+    lengths: np.ndarray  # words per sentence
+    offsets: np.ndarray  # words before each sentence
+    paragraphs: np.ndarray  # paragraph index of each sentence
+    cosine: np.ndarray
+    lexrank: np.ndarray  # scaled to max 1
+    overlap: np.ndarray  # scaled to max 1
+    headline: np.ndarray  # share of the headline's terms in each sentence
+    bad: np.ndarray  # junk for reasons other than length
+
+
+def features(sentences: list[str], *, title: str | None, language: str,
+             paragraphs: list[int] | None = None, params: NewsParams = DEFAULT_PARAMS) -> Features:
+    """Similarities, centralities and filters of `sentences` (cleaned and split)."""
     n = len(sentences)
-    if n <= count:
-        return list(sentences)
     terms, lengths = _terms(sentences, language)
     counts, cosine = _matrices(terms)
-    centrality = (params.lexrank_weight * _scaled(_lexrank(cosine, params.lexrank_threshold))
-                  + (1.0 - params.lexrank_weight) * _scaled(_overlap_centrality(counts)))
-    score = params.centrality * centrality
-    score = score + params.lead * np.exp(-np.arange(n) / params.tau)
-    if title and params.headline:
-        title_terms = set(_terms([title], language)[0][0])
-        if title_terms:
-            overlap = [len(title_terms.intersection(t)) / len(title_terms) for t in terms]
-            score = score + params.headline * np.asarray(overlap)
-    junk = [_is_junk(s, length, params) for s, length in zip(sentences, lengths, strict=True)]
-    # junk is only used when there is nothing else left
-    order = [i for i in range(n) if not junk[i]] + [i for i in range(n) if junk[i]]
+    title_terms = set(_terms([title], language)[0][0]) if title else set()
+    headline = np.asarray([len(title_terms.intersection(t)) / len(title_terms) if title_terms else 0.0
+                           for t in terms])
+    length_arr = np.asarray(lengths, dtype=float)
+    return Features(
+        n=n, lengths=length_arr, offsets=np.concatenate(([0.0], np.cumsum(length_arr)[:-1])),
+        paragraphs=np.asarray(paragraphs if paragraphs is not None else [0] * n),
+        cosine=cosine, lexrank=_scaled(_lexrank(cosine, params.lexrank_threshold)),
+        overlap=_scaled(_overlap_centrality(counts)), headline=headline,
+        bad=np.asarray([_is_junk(s) for s in sentences], dtype=bool),
+    )
+
+
+def scores(f: Features, params: NewsParams) -> np.ndarray:
+    """Centrality + position prior + headline overlap - long-sentence penalty, per sentence."""
+    centrality = params.lexrank_weight * f.lexrank + (1.0 - params.lexrank_weight) * f.overlap
+    score = params.centrality * centrality + params.headline * f.headline
+    if params.lead_words:
+        # position in words read, not sentences: a long first sentence pushes the next one back
+        position = f.offsets / params.lead_words
+    else:
+        position = np.arange(f.n) / params.tau
+    score = score + params.lead * np.exp(-position)
+    if params.long_penalty:
+        median = float(np.median(f.lengths)) or 1.0
+        score = score - params.long_penalty * np.maximum(f.lengths / median - 1.0, 0.0)
+    return score
+
+
+def junk_mask(f: Features, params: NewsParams) -> np.ndarray:
+    return f.bad | (f.lengths < params.min_words) | (f.lengths > params.max_words)
+
+
+def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list[int]:
+    """Indices of the `count` sentences to keep, in article order.
+
+    The first `backbone` clean sentences get a bonus (a lead-k backbone a later sentence
+    must clearly beat); then picks are greedy by score minus MMR redundancy.
+    """
+    if f.n <= count:
+        return list(range(f.n))
+    score = scores(f, params)
+    junk = junk_mask(f, params)
+    clean = [i for i in range(f.n) if not junk[i]]
+    if params.backbone:
+        score = score.copy()
+        for i in clean[: params.backbone]:
+            score[i] += params.backbone_bonus
     picked: list[int] = []
     while len(picked) < count:
-        pool = [i for i in order if i not in picked]
-        clean_pool = [i for i in pool if not junk[i]]
-        pool = clean_pool or pool
-        best = max(pool, key=lambda i: (score[i] - params.mmr * max((cosine[i, j] for j in picked),
+        pool = [i for i in clean if i not in picked] or [i for i in range(f.n) if i not in picked]
+        best = max(pool, key=lambda i: (score[i] - params.mmr * max((f.cosine[i, j] for j in picked),
                                                                    default=0.0), -i))
         picked.append(best)
-    return [sentences[i] for i in sorted(picked)]
+    return sorted(picked)
+
+
+def news_summary(sentences: list[str], *, title: str | None, count: int, language: str,
+                 params: NewsParams = DEFAULT_PARAMS, paragraphs: list[int] | None = None) -> list[str]:
+    """Pick `count` of `sentences` (already cleaned and split), returned in article order."""
+    if len(sentences) <= count:
+        return list(sentences)
+    f = features(sentences, title=title, language=language, paragraphs=paragraphs, params=params)
+    return [sentences[i] for i in select(f, count, params)]
 
 
 def lead_summary(sentences: list[str], count: int) -> list[str]:

@@ -118,3 +118,33 @@ def test_feeds_remove_and_unknown(cli: Cli, feed_server) -> None:
     assert missing.returncode == 2 and missing.stderr.decode().count("\n") == 1
     bad_channel = cli("feeds", "add", feed_server.url("/feed"), "--channel", "irc:#x")
     assert bad_channel.returncode == 2 and "channel" in bad_channel.stderr.decode()
+
+
+def test_a_web_page_can_be_a_source_and_is_not_reposted(cli: Cli, feed_server, workdir) -> None:
+    page = (workdir.parent / "p.html")
+    paragraphs = "".join(f"<p>Paragraph {n}: the museum reopened its east wing with {n} new rooms today.</p>"
+                         for n in range(6))
+    feed_server.set("/page", body=f"<html><head><title>Museum reopens</title></head><body><article>"
+                    f"<h1>Museum reopens</h1>{paragraphs}</article></body></html>".encode(),
+                    content_type="text/html; charset=utf-8")
+    assert cli("feeds", "add", feed_server.url("/page")).returncode == 0, page
+    items = digest_items(cli)
+    assert [i["title"] for i in items] == ["Museum reopens"] and items[0]["summary"]
+    assert digest_items(cli) == []
+
+
+def test_config_example_is_valid_and_documents_every_section() -> None:
+    import tomllib
+
+    from bot.config import Settings, parse_settings
+    from tests.conftest import REPO
+
+    data = tomllib.loads((REPO / "config.example.toml").read_text())
+    parse_settings(data, "config.example.toml")
+    text = (REPO / "config.example.toml").read_text()
+    for section, model in Settings.model_fields.items():
+        if section in ("channels", "feeds", "embedded_default"):
+            continue
+        assert f"[{section}]" in text
+        for key in model.annotation.model_fields:  # type: ignore[union-attr]
+            assert key in text, f"{section}.{key} is not documented"

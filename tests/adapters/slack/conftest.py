@@ -142,7 +142,7 @@ class MemoryCore:
         feeds = [FeedHealth(id=i, url=f"https://feeds.example/{i}.xml", title=f"Feed {i} <!here>",
                             channels=[str(ctx.channel)], last_polled=None, last_error=None, disabled=None)
                  for i in range(3)]
-        return Reply(text="Feeds for this channel:", feeds=feeds)
+        return Reply(text="\n".join(f"#{f.id} {f.title} — ok" for f in feeds), feeds=feeds)
 
     async def schedule(self, ctx: CommandContext, when: str, timezone: str | None) -> Reply:
         self._seen(ctx)

@@ -41,3 +41,18 @@ def test_admin_entries() -> None:
     assert split_admins(["U012", "W034", "S056"]) == (frozenset({"U012", "W034"}), frozenset({"S056"}))
     with pytest.raises(ValueError, match="admins"):
         split_admins(["@alice"])
+
+
+def test_manifest_matches_the_adapter() -> None:
+    yaml = pytest.importorskip("yaml")
+    from pathlib import Path
+
+    from adapters.slack.commands import COMMANDS, USAGE
+
+    manifest = yaml.safe_load((Path(__file__).parents[3] / "slack-app-manifest.yaml").read_text())
+    commands = manifest["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [f"/{name}" for name in COMMANDS]
+    assert all(c.get("usage_hint", "") == USAGE[c["command"][1:]] for c in commands)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "users:read",
+                                                              "usergroups:read"}
+    assert manifest["settings"]["socket_mode_enabled"] is True
