@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.digesting import DigestMaker
 from bot.ingest import Ingestor, PollOutcome
 from bot.models import ChannelRef, Digest
-from bot.net import Fetcher, check_url
+from bot.net import BadURL, Fetcher, check_url
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock, SystemClock
 from bot.sources.files import is_local_source, path_of, read_article_file
@@ -92,7 +92,7 @@ class App:
             return str(path.resolve())
         try:
             return check_url(url)
-        except ValueError as exc:
+        except (BadURL, ValueError) as exc:
             raise UserError(str(exc)) from None
 
     # ---- feeds ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot.app import App, UserError
 from bot.config import ALGORITHMS, ConfigError, Secrets, Settings, load_settings
 from bot.digest.compose import digest_to_json
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.models import ChannelRef
 from bot.net import FetchError
 from bot.sources.pages import PageExtractError
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(message: str, code: int) -> int:
-    print(f"newsdigest: error: {message}", file=sys.stderr)
+    print(f"newsdigest: error: {redact(message)}", file=sys.stderr)  # may name a URL with a token
     return code
 
 

@@ -91,7 +91,7 @@ class CommandHandlers:
             text = "\n".join(describe_health(h) for h in health)
         if channel.last_error:
             text += f"\nDelivery problem in this channel: {channel.last_error}"
-        return Reply(text, feeds=health)
+        return Reply(text, feeds=health, channel_error=channel.last_error)
 
     async def schedule(self, ctx: CommandContext, when: str, timezone: str | None) -> Reply:
         if not ctx.can_manage:

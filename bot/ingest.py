@@ -59,6 +59,9 @@ class Ingestor:
                 result.etag, result.last_modified = fetched.etag, fetched.last_modified
         except (FetchError, FeedParseError, LocalSourceError, WorkerTimeout, OSError, ValueError) as exc:
             return await self._record_failure(feed, now, exc)
+        except Exception as exc:  # a bug on one odd feed backs that feed off instead of crash-looping the poller
+            log.exception("polling feed %s failed unexpectedly", feed.id)
+            return await self._record_failure(feed, now, exc)
         if result.warning:
             log.debug("feed %s parsed with a warning: %s", feed.id, result.warning)
         new = await self._store(feed, result.entries, now)

@@ -6,13 +6,19 @@ import logging
 import re
 import sys
 
+_SEP = r"(?:/|%2[Ff])"  # a URL inside a query string is often percent-encoded
 PATTERNS = [
     re.compile(r"xox[abposrce]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/app-level tokens
     re.compile(r"xapp-[A-Za-z0-9-]{6,}"),
     re.compile(r"[MNO][A-Za-z\d_-]{22,27}\.[A-Za-z\d_-]{5,7}\.[A-Za-z\d_-]{25,}"),  # Discord bot tokens
-    re.compile(r"https?://(?:\w+\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d+/[A-Za-z0-9_-]+"),
-    re.compile(r"https://hooks\.slack\.com/(?:services|commands|workflows|triggers)/[A-Za-z0-9/_-]+"),
-    re.compile(r"(?i)(authorization:\s*(?:bot|bearer)\s+)\S+"),
+    re.compile(rf"(?i)(?:https?(?::|%3A){_SEP}{_SEP})?(?:[\w-]+\.)?discord(?:app)?\.com{_SEP}api{_SEP}"
+               rf"(?:v\d+{_SEP})?webhooks{_SEP}\d+{_SEP}[A-Za-z0-9_-]+"),
+    re.compile(rf"(?i)(?:https?(?::|%3A){_SEP}{_SEP})?hooks\.slack\.com{_SEP}"
+               rf"(?:services|commands|workflows|triggers)(?:{_SEP}[A-Za-z0-9_-]+)+"),
+    re.compile(r"(?i)(authorization:\s*(?:bot|bearer|basic)\s+)\S+"),
+    # credentials in query strings of feed URLs (private feeds): keep the name, hide the value
+    re.compile(r"(?i)([?&;](?:[\w-]*(?:token|secret|passw(?:or)?d|api[_-]?key|apikey|auth|signature|sig|"
+               r"session|key))=)[^&#\s\"'<>]+"),
 ]
 MASK = "[redacted]"
 
@@ -43,9 +49,19 @@ class Redactor(logging.Filter):
         return True
 
 
+_active = Redactor()
+
+
+def redact(text: str) -> str:
+    """For messages printed outside logging (CLI errors on stderr): the same redaction,
+    with the secret values given to the last setup_logging call."""
+    return _active.redact(text)
+
+
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None, stream=None) -> Redactor:
     """Log to stderr (stdout belongs to the console adapter and JSON output)."""
-    redactor = Redactor(secrets)
+    global _active
+    redactor = _active = Redactor(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(redactor)
@@ -56,6 +72,7 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None, stream=
     handler._newsdigest = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "asyncio"):
+    # aiosqlite logs every statement with its parameters (whole articles) at DEBUG
+    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "asyncio", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     return redactor

@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - 
 from defusedxml import ElementTree as SafeTree
 
 from bot.app import App, UserError
+from bot.logs import redact
 from bot.models import ChannelRef
 from bot.store import FeedRow
 
@@ -39,7 +40,7 @@ async def import_file(app: App, path: str, channel: ChannelRef | None) -> int:
             added += 1
         except UserError as exc:
             failed += 1
-            print(f"skipped {url}: {exc}", file=sys.stderr)
+            print(redact(f"skipped {url}: {exc}"), file=sys.stderr)
     print(f"imported {added} feed(s), skipped {failed}")
     return 0
 

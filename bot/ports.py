@@ -56,6 +56,7 @@ class Reply:
     ephemeral: bool = True
     summary: dict[str, Any] | None = None
     feeds: list[FeedHealth] | None = None
+    channel_error: str | None = None  # a delivery problem in this channel, shown by /feeds
     digest_posted: int = 0
 
 

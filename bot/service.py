@@ -71,6 +71,7 @@ class Service:
 
     async def start(self) -> None:
         await self.app.open()
+        await self.app.workers.warm()
         adapters = self._given_adapters
         if adapters is None:
             adapters = [load_adapter(n, self.settings, self.secrets, self.clock)

@@ -8,12 +8,14 @@ commands use that, the long-running service uses processes.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,22 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _job_name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", "job")
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 class WorkerTimeout(Exception):
     """A job ran past its time limit; the pool was replaced."""
+
+
+class WorkerCrashed(WorkerTimeout):
+    """A worker process died under a job (OOM killer, a crash in C code); the pool was
+    replaced. A WorkerTimeout subclass, so every caller that survives a timeout survives this."""
 
 
 class Workers:
@@ -49,16 +65,34 @@ class Workers:
                                                      initializer=_ignore_interrupts)
         return self._executor
 
+    async def warm(self) -> None:
+        """Start the pool and import the heavy modules now, off the event loop, so the
+        first real job cannot stall the loop (a chat platform's 3-second deadline)."""
+        await asyncio.to_thread(self._warm_blocking)
+
+    def _warm_blocking(self) -> None:
+        pool = self._pool()
+        if isinstance(pool, ProcessPoolExecutor):
+            for future in [pool.submit(_preload) for _ in range(self.processes)]:
+                future.result()
+        else:
+            _preload()
+
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float = 60.0) -> T:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool(), fn, *args)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", "job")
+            name = _job_name(fn)
             log.warning("a %s job ran past %.0f s; restarting the worker pool", name, timeout)
             self._reset()
             raise WorkerTimeout(f"{name} took longer than {timeout:.0f} s") from None
+        except BrokenProcessPool:
+            name = _job_name(fn)
+            log.error("a worker process died during a %s job; restarting the worker pool", name)
+            self._reset()
+            raise WorkerCrashed(f"a worker process died during {name}") from None
 
     def _reset(self) -> None:
         executor, self._executor = self._executor, None

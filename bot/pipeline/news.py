@@ -139,7 +139,6 @@ class Features:
     n: int
     lengths: np.ndarray  # words per sentence
     offsets: np.ndarray  # words before each sentence
-    paragraphs: np.ndarray  # paragraph index of each sentence
     cosine: np.ndarray
     lexrank: np.ndarray  # scaled to max 1
     overlap: np.ndarray  # scaled to max 1
@@ -148,7 +147,7 @@ class Features:
 
 
 def features(sentences: list[str], *, title: str | None, language: str,
-             paragraphs: list[int] | None = None, params: NewsParams = DEFAULT_PARAMS) -> Features:
+             params: NewsParams = DEFAULT_PARAMS) -> Features:
     """Similarities, centralities and filters of `sentences` (cleaned and split)."""
     n = len(sentences)
     terms, lengths = _terms(sentences, language)
@@ -159,7 +158,6 @@ def features(sentences: list[str], *, title: str | None, language: str,
     length_arr = np.asarray(lengths, dtype=float)
     return Features(
         n=n, lengths=length_arr, offsets=np.concatenate(([0.0], np.cumsum(length_arr)[:-1])),
-        paragraphs=np.asarray(paragraphs if paragraphs is not None else [0] * n),
         cosine=cosine, lexrank=_scaled(_lexrank(cosine, params.lexrank_threshold)),
         overlap=_scaled(_overlap_centrality(counts)), headline=headline,
         bad=np.asarray([_is_junk(s) for s in sentences], dtype=bool),
@@ -211,11 +209,11 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
 
 
 def news_summary(sentences: list[str], *, title: str | None, count: int, language: str,
-                 params: NewsParams = DEFAULT_PARAMS, paragraphs: list[int] | None = None) -> list[str]:
+                 params: NewsParams = DEFAULT_PARAMS) -> list[str]:
     """Pick `count` of `sentences` (already cleaned and split), returned in article order."""
     if len(sentences) <= count:
         return list(sentences)
-    f = features(sentences, title=title, language=language, paragraphs=paragraphs, params=params)
+    f = features(sentences, title=title, language=language, params=params)
     return [sentences[i] for i in select(f, count, params)]
 
 
