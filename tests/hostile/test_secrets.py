@@ -54,7 +54,7 @@ def secret_url(base: str, tokens: dict[str, str]) -> str:
 
 
 def content_feed(tokens: dict[str, str]) -> bytes:
-    return rss([{"title": f"leak {tokens['discord']} {tokens['xoxb']}", "link": tokens["webhook"],
+    return rss([{"title": f"leak &bogus; {tokens['discord']} {tokens['xoxb']}", "link": tokens["webhook"],
                  "guid": "g1", "description": f"text {tokens['webhook']} {tokens['xapp']} &bogus;"}])
 
 
