@@ -47,7 +47,7 @@ async def cmd_feeds(app: App, args: argparse.Namespace, secrets: Secrets) -> int
         if args.json:
             emit([{"id": h.id, "url": h.url, "title": h.title, "channels": h.channels,
                    "last_polled": h.last_polled.isoformat() if h.last_polled else None,
-                   "last_error": h.last_error, "disabled": h.disabled is not None,
+                   "last_error": h.last_error, "disabled": h.disabled,
                    "disabled_reason": h.disabled, "failures": h.failures} for h in health])
         else:
             from bot.commands import describe_health
@@ -89,10 +89,13 @@ async def cmd_digest(app: App, args: argparse.Namespace, secrets: Secrets) -> in
     ref = parse_channel(args.channel)
     await app.ingest()
     digests = await app.make_digests(ref, dry_run=args.dry_run)
-    if args.json:
-        emit([{"channel": d["channel"], "items": [{k: i[k] for k in ("title", "url", "feed", "published",
-                                                                     "summary")} for i in d["items"]],
-               "more": d["more"]} for d in map(digest_to_json, digests)])
+    if args.json:  # one entry per channel, an empty one when it has nothing new
+        made = {str(d.channel): digest_to_json(d) for d in digests}
+        channels = [str(c.ref) for c in await app.store.catalog.all_channels() if ref is None or c.ref == ref]
+        emit([{"channel": name,
+               "items": [{k: i[k] for k in ("title", "url", "feed", "published", "summary")}
+                         for i in made.get(name, {}).get("items", [])],
+               "more": made.get(name, {}).get("more", 0)} for name in channels])
     if args.dry_run:
         if not args.json:
             for d in digests:

@@ -88,7 +88,7 @@ def test_errors_are_reported_per_feed_and_the_rest_works(workdir, feed_server) -
     listed = {f["url"].rsplit("/", 1)[-1]: f for f in cli.json("feeds", "list", "--json")}
     assert listed["gone"]["last_error"] and listed["good"]["last_error"] is None
     assert set(listed["good"]) >= {"id", "url", "title", "channels", "last_polled", "last_error", "disabled"}
-    assert listed["good"]["channels"] == ["console"] and listed["good"]["disabled"] is False
+    assert listed["good"]["channels"] == ["console"] and listed["good"]["disabled"] is None
 
 
 def test_refused_address_is_refused_before_any_connection(workdir, feed_server) -> None:
