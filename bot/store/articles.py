@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.store.db import Database, iso, parse_iso
 
 MIN_TEXT_FOR_HASH_MATCH = 200  # below this, equal text (e.g. empty teasers) says nothing
+CHUNK = 500  # values per IN (...) query, well under SQLite's variable limit
 
 
 @dataclass(slots=True)
@@ -59,8 +60,8 @@ class Articles:
 
     async def known_keys(self, feed_id: int, keys: list[str]) -> set[str]:
         known: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start:start + CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = await self.db.fetchall(
                 f"SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({marks})",  # noqa: S608
@@ -76,43 +77,37 @@ class Articles:
         not been baselined: everything but the newest `backfill` entries is marked skipped
         for them, so adding a feed never floods a channel.
         """
-        new = 0
         async with self.db.transaction() as conn:
-            for entry in entries:
-                async with conn.execute("SELECT 1 FROM entries WHERE feed_id = ? AND entry_key = ?",
-                                        (feed_id, entry.key)) as cur:
-                    if await cur.fetchone():
-                        continue
-                article_id = await self._match(conn, entry)
+            fresh = await _unknown(conn, feed_id, entries)
+            by_url = await _lookup(conn, "canonical_url", [e.canonical_url for e in fresh if e.canonical_url])
+            by_hash = await _lookup(conn, "content_hash", [e.content_hash for e in fresh
+                                                           if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH])
+            # we hold the write lock (BEGIN IMMEDIATE), so ids can be assigned here and the
+            # rows written with executemany: a few round trips per feed instead of per entry
+            async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
+                next_id = int((await cur.fetchone())[0]) + 1
+            articles, links = [], []
+            for entry in fresh:
+                article_id = by_url.get(entry.canonical_url or "")
+                if article_id is None and len(entry.text) >= MIN_TEXT_FOR_HASH_MATCH:
+                    article_id = by_hash.get(entry.content_hash)
                 if article_id is None:
-                    cur = await conn.execute(
-                        "INSERT INTO articles (canonical_url, url, title, published, fetched, content_hash, "
-                        "text, is_teaser) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (entry.canonical_url, entry.url, entry.title, iso(entry.published), iso(now),
-                         entry.content_hash, entry.text, int(entry.is_teaser)))
-                    article_id = cur.lastrowid
-                await conn.execute(
-                    "INSERT OR IGNORE INTO entries (feed_id, entry_key, article_id, first_seen) "
-                    "VALUES (?, ?, ?, ?)", (feed_id, entry.key, article_id, iso(now)))
-                new += 1
+                    article_id, next_id = next_id, next_id + 1
+                    articles.append((article_id, entry.canonical_url, entry.url, entry.title, iso(entry.published),
+                                     iso(now), entry.content_hash, entry.text, int(entry.is_teaser)))
+                    if entry.canonical_url:
+                        by_url[entry.canonical_url] = article_id
+                    by_hash.setdefault(entry.content_hash, article_id)
+                links.append((feed_id, entry.key, article_id, iso(now)))
+            await conn.executemany(
+                "INSERT INTO articles (id, canonical_url, url, title, published, fetched, content_hash, text, "
+                "is_teaser) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
+            await conn.executemany(
+                "INSERT OR IGNORE INTO entries (feed_id, entry_key, article_id, first_seen) VALUES (?, ?, ?, ?)",
+                links)
             for channel_id, backfill in backfill_for.items():
                 await baseline(conn, channel_id, feed_id, backfill, now)
-        return new
-
-    async def _match(self, conn, entry: NewEntry) -> int | None:
-        if entry.canonical_url:
-            async with conn.execute("SELECT id FROM articles WHERE canonical_url = ?",
-                                    (entry.canonical_url,)) as cur:
-                row = await cur.fetchone()
-            if row:
-                return int(row[0])
-        if len(entry.text) >= MIN_TEXT_FOR_HASH_MATCH:
-            async with conn.execute("SELECT id FROM articles WHERE content_hash = ? LIMIT 1",
-                                    (entry.content_hash,)) as cur:
-                row = await cur.fetchone()
-            if row:
-                return int(row[0])
-        return None
+        return len(links)
 
     async def article(self, article_id: int) -> ArticleRow | None:
         row = await self.db.fetchone("SELECT * FROM articles WHERE id = ?", (article_id,))
@@ -143,6 +138,37 @@ class Articles:
 
     async def count(self) -> int:
         return int(await self.db.scalar("SELECT COUNT(*) FROM articles") or 0)
+
+
+async def _unknown(conn, feed_id: int, entries: list[NewEntry]) -> list[NewEntry]:
+    """The entries this feed has not stored yet (checked inside the write transaction)."""
+    keys = [e.key for e in entries]
+    known: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        sql = f"SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({','.join('?' * len(chunk))})"
+        async with conn.execute(sql, (feed_id, *chunk)) as cur:  # noqa: S608 - placeholders only
+            known.update(r[0] for r in await cur.fetchall())
+    seen: set[str] = set()
+    fresh = []
+    for entry in entries:
+        if entry.key not in known and entry.key not in seen:
+            seen.add(entry.key)
+            fresh.append(entry)
+    return fresh
+
+
+async def _lookup(conn, column: str, values: list[str]) -> dict[str, int]:
+    """Article ids by canonical_url or content_hash, for many values in few queries."""
+    found: dict[str, int] = {}
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start:start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {column}, MIN(id) FROM articles WHERE {column} IN ({marks}) GROUP BY {column}"
+        async with conn.execute(sql, chunk) as cur:  # noqa: S608 - column is one of two constants
+            found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
+    return found
 
 
 async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:

@@ -119,3 +119,16 @@ def test_tiny_and_empty_text() -> None:
     assert summarize("Only one sentence here.", sentences=3) == ["Only one sentence here."]
     assert summarize(TITLE, title=TITLE) == []
     assert summarize(ARTICLE, sentences=0) == []
+
+
+def test_news_backbone_keeps_the_lead_and_long_sentences_are_skipped() -> None:
+    from dataclasses import replace
+
+    from bot.pipeline.news import DEFAULT_PARAMS, features, select
+
+    sentences = [s for s in split_sentences(ARTICLE) if s != TITLE]
+    f = features(sentences, title=TITLE, language="english")
+    kept = select(f, 3, replace(DEFAULT_PARAMS, backbone=2, backbone_bonus=100.0))
+    assert kept[:2] == [i for i in range(f.n) if f.lengths[i] >= DEFAULT_PARAMS.min_words and not f.bad[i]][:2]
+    longest = int(f.lengths.argmax())
+    assert longest not in select(f, 3, replace(DEFAULT_PARAMS, max_words=int(f.lengths[longest]) - 1))

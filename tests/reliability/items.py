@@ -1,4 +1,5 @@
-"""Feed items for the reliability tests: titles too short to be merged as one story, bodies long enough to be full text (no page fetches)."""
+"""Feed items for the reliability tests: titles too short to be merged as one story,
+bodies long enough to be full text (no page fetches)."""
 
 from __future__ import annotations
 
