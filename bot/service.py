@@ -24,6 +24,7 @@ from bot.ports import ChatAdapter, Clock
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between loop checks
 STALL_AFTER = 600.0  # a loop silent this long (clock seconds) is restarted
+FIRST_POLL_WAIT = 120.0  # real seconds the scheduler waits for the first poll round at start
 
 
 class AdapterLoadError(Exception):
@@ -68,6 +69,7 @@ class Service:
         self._tasks: dict[str, asyncio.Task] = {}
         self._beats: dict[str, object] = {}
         self._stopping = asyncio.Event()
+        self._first_poll = asyncio.Event()  # set once the feeds due at start were polled
 
     async def start(self) -> None:
         await self.app.open()
@@ -148,6 +150,7 @@ class Service:
             if due:
                 outcomes = await self.app.ingest(due)
                 await self._after_poll(outcomes)
+            self._first_poll.set()
             await self.clock.sleep(TICK)
 
     async def _after_poll(self, outcomes: list[PollOutcome]) -> None:
@@ -171,6 +174,11 @@ class Service:
                 await self.app.digests.make(channel)
 
     async def _schedule_loop(self) -> None:
+        # a digest that fell due while we were down must carry what arrived meanwhile: without
+        # this wait it fires before the first poll, finds nothing and moves on to tomorrow
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FIRST_POLL_WAIT):
+                await self._first_poll.wait()
         # at start, anything left undelivered for immediate channels goes out (crash recovery)
         for channel in await self.store.catalog.all_channels():
             if is_immediate(policy_for(channel, self.settings).schedule):

@@ -106,3 +106,18 @@ class Workers:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        if isinstance(executor, ProcessPoolExecutor):
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """Reap the fork server now rather than at interpreter exit, so nothing it prints while
+    dying can land after the CLI's last line. `_stop` is the hook CPython's own tests use."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except OSError as exc:
+            log.debug("fork server already gone: %s", exc)

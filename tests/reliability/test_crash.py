@@ -25,6 +25,7 @@ import pytest
 
 from tests.reliability.items import feed_xml, title_for
 
+REPO = Path(__file__).resolve().parents[2]
 FEEDS = 4
 PER_ROUND = 6  # new items per feed before each start
 KILLS = 5
@@ -51,6 +52,7 @@ class Runner:
         n = len(self.runs)
         out, err = self.tmp / f"run{n}.out", self.tmp / f"run{n}.err"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
+        env["PYTHONPATH"] = str(REPO)  # this tree, whatever the editable install points at
         with out.open("wb") as o, err.open("wb") as e:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "--config", str(self.config), "--db", str(self.db), "run"],
