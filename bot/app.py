@@ -134,12 +134,17 @@ class App:
             subscribed = {r[0] for r in await self.store.db.fetchall("SELECT DISTINCT feed_id FROM subscriptions")}
             feeds = [f for f in feeds if f.id in subscribed]
         limit = asyncio.Semaphore(POLL_CONCURRENCY)
+        unchanged: list[tuple] = []  # the round's 304s, written in one commit
 
         async def one(feed: FeedRow) -> PollOutcome:
             async with limit:
-                return await self.ingestor.poll(feed)
+                return await self.ingestor.poll(feed, unchanged)
 
-        return list(await asyncio.gather(*(one(f) for f in feeds)))
+        try:
+            return list(await asyncio.gather(*(one(f) for f in feeds)))
+        finally:
+            if unchanged:
+                await self.store.catalog.record_unchanged(unchanged)
 
     async def make_digests(self, ref: ChannelRef | None = None, *, dry_run: bool = False) -> list[Digest]:
         channels = await self.store.catalog.all_channels()

@@ -11,7 +11,11 @@ from defusedxml import ElementTree as SafeTree
 from bot.app import App, UserError
 from bot.logs import redact
 from bot.models import ChannelRef
+from bot.net import FetchError
+from bot.sources.text import clean_inline
 from bot.store import FeedRow
+
+MAX_OPML_BYTES = 20 * 1024 * 1024  # tens of thousands of feeds; more is not an OPML export
 
 
 def read_outlines(data: bytes) -> list[tuple[str, str | None]]:
@@ -19,26 +23,30 @@ def read_outlines(data: bytes) -> list[tuple[str, str | None]]:
     try:
         root = SafeTree.fromstring(data)
     except Exception as exc:  # defusedxml raises several types for hostile or broken XML
-        raise UserError(f"not a readable OPML file: {exc}") from None
+        raise UserError(f"not a readable OPML file: {clean_inline(str(exc), 200)}") from None
     feeds = []
     for outline in root.iter("outline"):
         url = outline.get("xmlUrl") or outline.get("xmlurl")
         if url:
-            feeds.append((url.strip(), outline.get("title") or outline.get("text")))
+            title = clean_inline(outline.get("title") or outline.get("text") or "", 200) or None
+            feeds.append((url.strip(), title))
     return feeds
 
 
 async def import_file(app: App, path: str, channel: ChannelRef | None) -> int:
     try:
-        data = open(path, "rb").read()  # noqa: SIM115 - small file
+        with open(path, "rb") as file:  # capped: `feeds import /dev/zero` must not read forever
+            data = file.read(MAX_OPML_BYTES + 1)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_OPML_BYTES:
+        raise UserError(f"{path} is larger than {MAX_OPML_BYTES // (1024 * 1024)} MB: not an OPML feed list")
     added = failed = 0
     for url, title in read_outlines(data):
         try:
             await app.add_feed(url, channel or ChannelRef.parse("console"), title=title, poll=False)
             added += 1
-        except UserError as exc:
+        except (UserError, FetchError, ValueError) as exc:  # one bad outline never stops the import
             failed += 1
             print(redact(f"skipped {url}: {exc}"), file=sys.stderr)
     print(f"imported {added} feed(s), skipped {failed}")

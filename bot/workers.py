@@ -20,7 +20,10 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.pipeline.summarize"]
+# the fork server preloads the parsers every job needs; the service's warm-up also loads the
+# summarizer (sumy, numpy), which a one-shot `ingest` never needs and should not pay for
+PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.sources.page_source"]
+WARM = [*PRELOAD, "bot.pipeline.summarize"]
 
 
 def _ignore_interrupts() -> None:
@@ -33,7 +36,7 @@ def _job_name(fn: Callable[..., Any]) -> str:
 
 
 def _preload() -> None:
-    for name in PRELOAD:
+    for name in WARM:
         importlib.import_module(name)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import trafilatura
-
 from bot.sources.text import clean_block, clean_inline, html_to_text
 
 
@@ -22,6 +20,8 @@ def decode_html(data: bytes, charset: str | None) -> str:
 
 def extract_page(data: bytes, url: str | None = None, charset: str | None = None) -> tuple[str | None, str]:
     """Return (title, text). Raises PageExtractError when nothing readable is found."""
+    import trafilatura  # here, not at the top: 85 ms of every CLI start-up otherwise
+
     html = decode_html(data, charset)
     doc = None
     try:

@@ -122,6 +122,16 @@ class Catalog:
                 "title = COALESCE(title, ?) WHERE id = ?",
                 (iso(now), iso(now), iso(next_poll), etag, last_modified, title, feed_id))
 
+    async def record_unchanged(self, polls: list[tuple]) -> None:
+        """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
+                "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) "
+                "WHERE id = ?",
+                [(iso(now), iso(now), iso(next_poll), etag, modified, feed_id)
+                 for feed_id, now, next_poll, etag, modified in polls])
+
     async def record_failure(self, feed_id: int, now: datetime, next_poll: datetime, error: str,
                              disable_reason: str | None) -> int:
         async with self.db.transaction() as conn:
