@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.digesting import DigestMaker
 from bot.ingest import Ingestor, PollOutcome
 from bot.models import ChannelRef, Digest
@@ -77,11 +77,15 @@ class App:
             if self.settings.embedded_default:
                 settings.setdefault("backfill", 10)
             await self.store.catalog.ensure_channel(ChannelRef.parse(ch.ref), now, **settings)
-        for feed in self.settings.feeds:
-            url = self.normalize_source(feed.url, allow_local=True)
+        for index, feed in enumerate(self.settings.feeds):
+            try:
+                url = self.normalize_source(feed.url, allow_local=True)
+            except UserError as exc:
+                raise ConfigError(f"feeds.{index}.url: {exc}") from None
             for ref in feed.channels:
-                await self.add_feed(url, ChannelRef.parse(ref), title=feed.title, full_text=feed.full_text,
-                                    allow_local=True, poll=False)
+                if await self.store.catalog.claim_config_item(f"feed {url} -> {ref}", now):
+                    await self.add_feed(url, ChannelRef.parse(ref), title=feed.title, full_text=feed.full_text,
+                                        allow_local=True, poll=False)
 
     def normalize_source(self, url: str, *, allow_local: bool) -> str:
         url = url.strip()

@@ -20,6 +20,7 @@ from bot.logs import redact, setup_logging
 from bot.models import ChannelRef
 from bot.net import FetchError
 from bot.sources.pages import PageExtractError
+from bot.store import StoreError
 from bot.workers import Workers
 
 log = logging.getLogger("newsdigest")
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (UserError, ValueError) as exc:
         return fail(str(exc), getattr(exc, "exit_code", 2))
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         return fail(str(exc), 2)
     except (FetchError, PageExtractError) as exc:
         return fail(str(exc), 1)
@@ -114,12 +115,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secret
     from bot import cli_commands
 
     app = App(settings, workers=Workers(0))
-    await app.open()
-    if args.command in ("ingest", "digest"):
-        feeds = len(await app.store.catalog.all_feeds())
-        if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up second: parse on every core
-            app.workers.processes = os.cpu_count() or 1
     try:
+        await app.open()
+        if args.command in ("ingest", "digest"):
+            feeds = len(await app.store.catalog.all_feeds())
+            if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up second: parse on every core
+                app.workers.processes = os.cpu_count() or 1
         handler = getattr(cli_commands, f"cmd_{args.command}")
         return await handler(app, args, secrets)
     finally:
@@ -136,6 +137,8 @@ async def run(settings: Settings, secrets: Secrets) -> int:
             loop.add_signal_handler(sig, service.request_stop)
     try:
         await service.run_forever()
+    except (ConfigError, StoreError) as exc:
+        return fail(str(exc), 2)
     except Exception as exc:  # a start-up failure (bad token, unreachable API): one line, exit 1
         log.debug("run failed", exc_info=True)
         return fail(str(exc) or exc.__class__.__name__, 1)

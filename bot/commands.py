@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.app import App, UserError
-from bot.config import check_schedule
+from bot.config import check_schedule, check_timezone
 from bot.digest.schedule import is_immediate
 from bot.net import FetchError
 from bot.policy import policy_for
@@ -57,10 +56,11 @@ class CommandHandlers:
         except UserError as exc:
             return Reply(clean_inline(str(exc), 300), ok=False)
         name = feed.title or feed.url
-        if not added:
-            if feed.disabled_reason:
-                await self.app.store.catalog.set_enabled(feed.id, self.app.clock.now())
+        if feed.disabled_reason:  # a manager asking for a disabled feed gets it polled again
+            await self.app.store.catalog.set_enabled(feed.id, self.app.clock.now())
+            if not added:
                 return Reply(f"Re-enabled {name}; it will be polled again now.", ephemeral=False)
+        if not added:
             return Reply(f"This channel already follows {name}.")
         log.info("%s subscribed %s to feed %d", ctx.user_id, ctx.channel, feed.id)
         channel = await self.app.channel(ctx.channel)
@@ -83,27 +83,30 @@ class CommandHandlers:
         return Reply(f"Unsubscribed from {target.title or target.url}.", ephemeral=False)
 
     async def feeds(self, ctx: CommandContext) -> Reply:
-        channel = await self.app.channel(ctx.channel)
-        health = await self.app.store.catalog.health(channel.id)
+        channel = await self.app.store.catalog.channel(ctx.channel)  # read-only: never a write
+        health = await self.app.store.catalog.health(channel.id) if channel else []
         if not health:
             text = "This channel follows no feeds yet. Use /subscribe <feed url>."
         else:
             text = "\n".join(describe_health(h) for h in health)
-        if channel.last_error:
-            text += f"\nDelivery problem in this channel: {channel.last_error}"
-        return Reply(text, feeds=health, channel_error=channel.last_error)
+        error = channel.last_error if channel else None
+        if error:
+            text += f"\nDelivery problem in this channel: {error}"
+        return Reply(text, feeds=health, channel_error=error)
 
     async def schedule(self, ctx: CommandContext, when: str, timezone: str | None) -> Reply:
         if not ctx.can_manage:
             return Reply(MANAGE_REFUSAL, ok=False)
         try:
             when = check_schedule(when)
-            if timezone:
-                ZoneInfo(timezone)
-        except (ValueError, ZoneInfoNotFoundError):
-            bad = f"unknown timezone {timezone!r}" if timezone and "timezone" not in str(when) else None
-            return Reply(bad or f"Bad schedule {when!r}: use 'immediate' or a cron expression like '0 8 * * *'.",
-                         ok=False)
+        except ValueError as exc:
+            return Reply(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False)
+        if timezone:
+            try:
+                check_timezone(timezone.strip())
+            except ValueError as exc:
+                return Reply(str(exc)[:1].upper() + str(exc)[1:] + ".", ok=False)
+            timezone = timezone.strip()
         channel = await self.app.channel(ctx.channel)
         await self.app.store.catalog.set_schedule(channel.id, when, timezone, self.app.clock.now())
         policy = policy_for(await self.app.channel(ctx.channel), self.app.settings)
@@ -112,7 +115,9 @@ class CommandHandlers:
         return Reply(f"Digests will be posted on the schedule `{when}` ({policy.timezone}).", ephemeral=False)
 
     async def feed_choices(self, ctx: CommandContext, prefix: str) -> list[tuple[str, str]]:
-        channel = await self.app.channel(ctx.channel)
+        channel = await self.app.store.catalog.channel(ctx.channel)  # autocomplete must not write
+        if channel is None:
+            return []
         prefix = prefix.casefold()
         choices = []
         for feed in await self.app.store.catalog.channel_feeds(channel.id):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,12 +38,21 @@ def check_timezone(value: str) -> str:
     return value
 
 
+CRON_ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
 def check_schedule(value: str) -> str:
-    value = value.strip()
+    """`immediate`, or a standard 5-field cron expression that can actually fire."""
+    value = " ".join(value.split())
     if value == "immediate":
         return value
-    if not croniter.is_valid(value):
-        raise ValueError(f"bad schedule {value!r}: use 'immediate' or a cron expression like '0 8 * * *'")
+    hint = f"bad schedule {value!r}: use 'immediate' or a 5-field cron expression like '0 8 * * *'"
+    if value not in CRON_ALIASES and (len(value.split()) != 5 or not croniter.is_valid(value)):
+        raise ValueError(hint)
+    try:  # valid syntax that never fires (30 February) would stall the scheduler
+        croniter(value, datetime(2026, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except Exception:  # croniter raises several types for impossible dates
+        raise ValueError(f"{hint} (this one never fires)") from None
     return value
 
 

@@ -19,6 +19,7 @@ from bot.ports import ChatAdapter, Clock, DeliveryError
 from bot.store import PendingDigest, Store
 
 log = logging.getLogger(__name__)
+GIVE_UP_AFTER = 8  # unexpected (non-delivery) errors in a row before a digest is set aside
 
 
 def nonce_for(digest_id: int, part: int) -> str:
@@ -65,11 +66,11 @@ class Sender:
                 log.warning("digests for %s wait: the %s adapter is not running (missing token?)",
                             channel.ref, channel.ref.platform)
             return False
-        if pending.kind == "notice":
-            parts = adapter.render_notice(Notice(channel.ref, pending.payload["text"]))
-        else:
-            parts = adapter.render_digest(digest_from_json(pending.payload, pending.id))
         try:
+            if pending.kind == "notice":
+                parts = adapter.render_notice(Notice(channel.ref, pending.payload["text"]))
+            else:
+                parts = adapter.render_digest(digest_from_json(pending.payload, pending.id))
             for index, payload in enumerate(parts):
                 if index in pending.sent_parts:
                     continue
@@ -78,8 +79,13 @@ class Sender:
         except DeliveryError as exc:
             await self._retry_later(pending, channel.id, str(channel.ref), exc)
             return False
-        except Exception as exc:  # an adapter bug must not stop the sender or lose the digest
+        except Exception as exc:  # an adapter bug must not stop the sender for every channel
             log.exception("sending digest %d to %s failed unexpectedly", pending.id, channel.ref)
+            if pending.attempts + 1 >= GIVE_UP_AFTER:
+                log.error("giving up digest %d for %s after %d attempts; its items stay recorded as pending",
+                          pending.id, channel.ref, pending.attempts + 1)
+                await self.store.ledger.mark_failed(pending.id, f"{exc.__class__.__name__}: {exc}")
+                return True
             await self._retry_later(pending, channel.id, str(channel.ref), DeliveryError(str(exc) or "error"))
             return False
         await self.store.ledger.mark_sent(pending.id, self.clock.now())

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from importlib.metadata import entry_points
 
 from bot.app import App
@@ -20,6 +21,7 @@ from bot.ingest import PollOutcome
 from bot.outbox import Sender
 from bot.policy import policy_for
 from bot.ports import ChatAdapter, Clock
+from bot.store import ChannelRow
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between loop checks
@@ -188,16 +190,21 @@ class Service:
             self._beat("scheduler")
             now = self.clock.now()
             for channel in await self.store.catalog.all_channels():
-                policy = policy_for(channel, self.settings)
-                if is_immediate(policy.schedule):
-                    continue
-                anchor = channel.schedule_anchor or now
-                fire = next_fire(policy.schedule, policy.timezone, anchor)
-                if fire is not None and fire <= now:
-                    await self.store.catalog.set_schedule_anchor(channel.id, now)
-                    if await self.app.digests.make(channel):
-                        self.sender.wakeup.set()
+                try:
+                    await self._scheduled_digest(channel, now)
+                except Exception:  # one channel's problem must not stop every other channel's digests
+                    log.exception("scheduled digest for %s failed", channel.ref)
             await self.clock.sleep(TICK)
+
+    async def _scheduled_digest(self, channel: ChannelRow, now: datetime) -> None:
+        policy = policy_for(channel, self.settings)
+        if is_immediate(policy.schedule):
+            return
+        fire = next_fire(policy.schedule, policy.timezone, channel.schedule_anchor or now)
+        if fire is not None and fire <= now:
+            await self.store.catalog.set_schedule_anchor(channel.id, now)
+            if await self.app.digests.make(channel):
+                self.sender.wakeup.set()
 
     async def _send_loop(self) -> None:
         while not self._stopping.is_set():

@@ -13,6 +13,8 @@ import pytest
 from tests.support.feedserver import ThreadedFeedServer
 
 REPO = Path(__file__).resolve().parent.parent
+# subprocesses (the CLI, `newsdigest run`) must run this checkout's code, whatever else is installed
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture

@@ -58,14 +58,14 @@ def content_hash(title: str, text: str) -> str:
 
 
 def _fallback_key(entry: Entry) -> str:
-    basis = "\x1f".join([entry.title, entry.published.isoformat() if entry.published else "",
-                         entry.url or "", normalize_text(entry.text[:500])])
+    # title and date only: an edited body must not turn an item into a new one
+    basis = "\x1f".join([normalize_text(entry.title), entry.published.isoformat() if entry.published else ""])
     return "h:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
 def assign_keys(entries: list[Entry], guids: list[str | None]) -> list[Entry]:
     """Give each entry a key unique within the document: its guid when the guid is unique
-    there, else its link when that is unique, else a hash of title, date, link and text.
+    there, else its link when that is unique, else a hash of its title and date.
     A feed that repeats or churns GUIDs is still deduplicated downstream by canonical URL
     and content hash, so a changed key never means a second post. Exact repeats within
     the document are dropped; the entries kept are returned in order."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from bot.store.articles import ArticleRow, Articles, NewEntry
 from bot.store.catalog import Catalog, ChannelRow, FeedRow
-from bot.store.db import Database
+from bot.store.db import Database, StoreError
 from bot.store.ledger import Ledger, PendingDigest
 
 __all__ = ["ArticleRow", "Articles", "Catalog", "ChannelRow", "Database", "FeedRow", "Ledger", "NewEntry",
-           "PendingDigest", "Store"]
+           "PendingDigest", "Store", "StoreError"]
 
 
 class Store:

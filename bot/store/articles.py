@@ -87,7 +87,9 @@ class Articles:
             async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
                 next_id = int((await cur.fetchone())[0]) + 1
             articles, links = [], []
-            for entry in fresh:
+            # feeds list newest first: storing in reverse gives newer items higher ids, which
+            # breaks ties between undated items the right way (newest first)
+            for entry in reversed(fresh):
                 article_id = by_url.get(entry.canonical_url or "")
                 if article_id is None and len(entry.text) >= MIN_TEXT_FOR_HASH_MATCH:
                     article_id = by_hash.get(entry.content_hash)

@@ -167,6 +167,11 @@ class Catalog:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(ref) DO NOTHING",
                 (str(ref), ref.platform, ref.external_id, iso(now), iso(now)))
             updates = {k: v for k, v in settings.items() if k in CHANNEL_SETTINGS and v is not None}
+            if "schedule" in updates:  # a new schedule starts counting from now, not from long ago
+                async with conn.execute("SELECT schedule FROM channels WHERE ref = ?", (str(ref),)) as cur:
+                    row = await cur.fetchone()
+                if row is not None and row[0] != updates["schedule"]:
+                    updates["schedule_anchor"] = iso(now)
             if updates:
                 assignments = ", ".join(f"{k} = ?" for k in updates)
                 await conn.execute(f"UPDATE channels SET {assignments} WHERE ref = ?",
@@ -199,6 +204,13 @@ class Catalog:
     async def set_channel_error(self, channel_id: int, error: str | None) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE channels SET last_error = ? WHERE id = ?", (error, channel_id))
+
+    async def claim_config_item(self, item: str, now: datetime) -> bool:
+        """True the first time a config item (a feed-channel pair) is seen, False after."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("INSERT OR IGNORE INTO config_applied (item, applied) VALUES (?, ?)",
+                                     (item, iso(now)))
+            return cur.rowcount == 1
 
     # ---- subscriptions -------------------------------------------------------------
     async def subscribe(self, channel_id: int, feed_id: int, now: datetime) -> bool:

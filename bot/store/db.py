@@ -7,6 +7,8 @@ delivery ledger durable across power loss, not only across application crashes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -119,6 +121,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX deliveries_digest ON deliveries(digest_id);
     """,
+    # 2: config feeds are subscribed once, so a removal from the CLI or chat sticks
+    """
+    CREATE TABLE config_applied (
+        item TEXT PRIMARY KEY,
+        applied TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -136,6 +145,10 @@ def parse_iso(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class StoreError(Exception):
+    """The database file cannot be opened or used."""
+
+
 class Database:
     """One aiosqlite connection; writes go through `transaction()` (BEGIN IMMEDIATE)."""
 
@@ -151,9 +164,26 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            pending = aiosqlite.connect(self.path, isolation_level=None)
+            try:
+                self._conn = await pending
+            except sqlite3.Error:
+                # aiosqlite stops its thread without waiting; let it finish while the loop runs
+                thread = getattr(pending, "_thread", None)
+                if thread is not None:
+                    await asyncio.to_thread(thread.join, 5)
+                raise
+            await self._setup()
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise StoreError(f"cannot use database {self.path}: {reason}") from None
+
+    async def _setup(self) -> None:
+        assert self._conn is not None
         self._conn.row_factory = aiosqlite.Row
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
             await self._conn.execute(f"PRAGMA {pragma}")
@@ -169,7 +199,7 @@ class Database:
             row = await cur.fetchone()
         version = int(row[0]) if row else 0
         if version > len(MIGRATIONS):
-            raise RuntimeError(
+            raise StoreError(
                 f"database schema version {version} is newer than this newsdigest ({len(MIGRATIONS)})"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -180,16 +210,32 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
+
+        aiosqlite runs statements in order on its own thread, so a statement whose awaiting
+        task was cancelled still runs; the ROLLBACK is shielded and queued behind it, and a
+        transaction somehow left open is closed before the next one starts."""
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                await self._rollback(conn)
+                raise
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await self._rollback(conn)
                 raise
             else:
-                await conn.execute("COMMIT")
+                await asyncio.shield(conn.execute("COMMIT"))
+
+    @staticmethod
+    async def _rollback(conn: aiosqlite.Connection) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(conn.execute("ROLLBACK"))
 
     async def fetchall(self, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
         async with self.conn.execute(sql, params) as cur:

@@ -103,11 +103,10 @@ class Ledger:
                 "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
                 (error, iso(next_attempt), digest_id))
 
-    async def drop_channel_pending(self, channel_id: int) -> None:
-        """Used when a channel is gone for good: pending digests become failed, kept for audit."""
+    async def mark_failed(self, digest_id: int, error: str) -> None:
+        """Set a digest aside (kept for audit; its delivery rows stay pending)."""
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE digests SET state = 'failed' WHERE channel_id = ? AND state = 'pending'",
-                               (channel_id,))
+            await conn.execute("UPDATE digests SET state = 'failed', last_error = ? WHERE id = ?", (error, digest_id))
 
     async def stats(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
