@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # the fork server preloads the parsers every job needs; the service's warm-up also loads the
 # summarizer (sumy, numpy), which a one-shot `ingest` never needs and should not pay for
-PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.sources.page_source"]
+PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.sources.page_source", "trafilatura"]
 WARM = [*PRELOAD, "bot.pipeline.summarize"]
 
 

@@ -82,6 +82,9 @@ class Articles:
             by_url = await _lookup(conn, "canonical_url", [e.canonical_url for e in fresh if e.canonical_url])
             by_hash = await _lookup(conn, "content_hash", [e.content_hash for e in fresh
                                                            if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH])
+            # within one feed even a short item is the same item when its content is: a feed
+            # that changes GUIDs on every fetch and has no links must not repost
+            same_feed = await _lookup_in_feed(conn, feed_id, [e.content_hash for e in fresh])
             # we hold the write lock (BEGIN IMMEDIATE), so ids can be assigned here and the
             # rows written with executemany: a few round trips per feed instead of per entry
             async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
@@ -94,12 +97,15 @@ class Articles:
                 if article_id is None and len(entry.text) >= MIN_TEXT_FOR_HASH_MATCH:
                     article_id = by_hash.get(entry.content_hash)
                 if article_id is None:
+                    article_id = same_feed.get(entry.content_hash)
+                if article_id is None:
                     article_id, next_id = next_id, next_id + 1
                     articles.append((article_id, entry.canonical_url, entry.url, entry.title, iso(entry.published),
                                      iso(now), entry.content_hash, entry.text, int(entry.is_teaser)))
                     if entry.canonical_url:
                         by_url[entry.canonical_url] = article_id
                     by_hash.setdefault(entry.content_hash, article_id)
+                    same_feed.setdefault(entry.content_hash, article_id)
                 links.append((feed_id, entry.key, article_id, iso(now)))
             await conn.executemany(
                 "INSERT INTO articles (id, canonical_url, url, title, published, fetched, content_hash, text, "
@@ -169,6 +175,19 @@ async def _lookup(conn, column: str, values: list[str]) -> dict[str, int]:
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT {column}, MIN(id) FROM articles WHERE {column} IN ({marks}) GROUP BY {column}"
         async with conn.execute(sql, chunk) as cur:  # noqa: S608 - column is one of two constants
+            found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
+    return found
+
+
+async def _lookup_in_feed(conn, feed_id: int, hashes: list[str]) -> dict[str, int]:
+    """Article ids by content hash among the articles this feed already carries."""
+    found: dict[str, int] = {}
+    unique = list(dict.fromkeys(hashes))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start:start + CHUNK]
+        sql = ("SELECT a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
+               f"WHERE e.feed_id = ? AND a.content_hash IN ({','.join('?' * len(chunk))}) GROUP BY a.content_hash")
+        async with conn.execute(sql, (feed_id, *chunk)) as cur:  # noqa: S608 - placeholders only
             found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
     return found
 
