@@ -73,6 +73,8 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None, stream=
     root.addHandler(handler)
     root.setLevel(level)
     # aiosqlite logs every statement with its parameters (whole articles) at DEBUG
-    for noisy in ("trafilatura", "htmldate", "charset_normalizer", "asyncio", "aiosqlite"):
+    for noisy in ("htmldate", "charset_normalizer", "asyncio", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # trafilatura logs its own ERROR lines for pages it cannot read; we report those ourselves
+    logging.getLogger("trafilatura").setLevel(logging.DEBUG if level == "DEBUG" else logging.CRITICAL)
     return redactor

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from datetime import timedelta
 
 from bot import defaults
@@ -19,6 +21,7 @@ from bot.ports import ChatAdapter, Clock, DeliveryError
 from bot.store import PendingDigest, Store
 
 log = logging.getLogger(__name__)
+LEASE = 600.0  # seconds a sender holds a digest it is posting
 GIVE_UP_AFTER = 8  # unexpected (non-delivery) errors in a row before a digest is set aside
 
 
@@ -34,6 +37,7 @@ class Sender:
         self.wakeup = asyncio.Event()
         self._missing_warned: set[str] = set()
         self.last_progress = clock.now()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
     async def send_due(self, *, channel_id: int | None = None) -> int:
         """Send every pending digest whose time has come; returns how many completed."""
@@ -66,6 +70,9 @@ class Sender:
                 log.warning("digests for %s wait: the %s adapter is not running (missing token?)",
                             channel.ref, channel.ref.platform)
             return False
+        now = self.clock.now()
+        if not await self.store.ledger.claim(pending.id, self.owner, now, now + timedelta(seconds=LEASE)):
+            return False  # another running newsdigest is sending it
         try:
             if pending.kind == "notice":
                 parts = adapter.render_notice(Notice(channel.ref, pending.payload["text"]))

@@ -23,7 +23,7 @@ _LINE_PATTERNS = [
     # advertising
     r"[-–—\s]*(advertisement|advertising|sponsored( content)?|ad)[-–—\s]*",
     r"(story|article) continues (below|after)( this)? (advertisement|ad)\.?",
-    r"scroll (down )?(to continue|for (more|video))\.?",
+    r"scroll (down )?(to continue|for (more|videos?))\.?",
     # share, follow and cookie banners
     r"(share|tweet|email|print|copy link|share this( article| story)?|share on \w+|follow us on \w+)"
     r"([\s|·•,/]+(share|tweet|email|print|facebook|twitter|whatsapp|linkedin|pinterest|reddit|copy link))*:?",
@@ -50,7 +50,7 @@ _BYLINE_RE = re.compile(
 
 # fragments removed wherever they appear
 _INLINE_RE = re.compile(
-    r"(?:\bscroll down for (?:video|more)\b\.?"
+    r"(?:\bscroll down for (?:videos?|more)\b\.?"
     r"|\(\s*(?:photo|image|picture|video)\s*:[^)]{0,100}\)"
     r"|\((?:getty images|ap photo|afp|reuters|shutterstock|epa)[^)]{0,40}\)"
     r"|\bimage caption\b:?"

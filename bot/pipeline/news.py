@@ -44,6 +44,10 @@ class NewsParams:
     long_penalty: float = 0.0  # times how far a sentence's length exceeds the article median
     backbone: int = 0  # the first `backbone` clean sentences get `backbone_bonus`
     backbone_bonus: float = 0.0
+    quote_penalty: float = 0.0  # times 1 for sentences that open or close a direct quotation
+    speech_penalty: float = 0.0  # times 1 for first/second-person sentences (unmarked speech)
+    length_prior: float = 0.0  # times how far (log scale) a sentence is outside length_band words
+    length_band: tuple[float, float] = (15.0, 25.0)
 
 
 DEFAULT_PARAMS = NewsParams()
@@ -59,6 +63,13 @@ _BYLINE = re.compile(r"^(?:By|Reporting by|Written by|Additional reporting)\s+[A
 _DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40})?\((?i:cnn|ap|afp|reuters)\)\s*(?:--|—|–|-)?")
 _QUOTES_STRAIGHT = re.compile(r'"')
 _ENDS_WELL = re.compile(r"[.!?][\"'”’)]*$")
+# a quotation that starts the sentence, or one closed and then attributed ("...,' said Rose")
+_QUOTE_OPEN = re.compile(r"^\s*[\"'‘“]")
+_QUOTE_ATTRIBUTED = re.compile(
+    r"[,.!?]\s?[\"'’”]\s*(?:\w+\s+){0,3}?(?:said|says|added|adds|told|explained|insisted|admitted|claimed"
+    r"|continued|wrote|tweeted)\b", re.IGNORECASE)
+# news highlights are third person; "I", "we" and "you" mostly come from quoted speech
+_SPEECH = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|we|we're|we've|us|our|you|you're|your)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=200_000)
@@ -147,6 +158,8 @@ class Features:
     overlap: np.ndarray  # scaled to max 1
     headline: np.ndarray  # share of the headline's terms in each sentence
     bad: np.ndarray  # junk for reasons other than length
+    quote: np.ndarray  # 1 where the sentence opens or closes a direct quotation
+    speech: np.ndarray  # 1 where the sentence speaks in the first or second person
 
 
 def features(sentences: list[str], *, title: str | None, language: str,
@@ -164,11 +177,14 @@ def features(sentences: list[str], *, title: str | None, language: str,
         cosine=cosine, lexrank=_scaled(_lexrank(cosine, params.lexrank_threshold)),
         overlap=_scaled(_overlap_centrality(counts)), headline=headline,
         bad=np.asarray([_is_junk(s) for s in sentences], dtype=bool),
+        quote=np.asarray([bool(_QUOTE_OPEN.match(s) or _QUOTE_ATTRIBUTED.search(s)) for s in sentences],
+                         dtype=float),
+        speech=np.asarray([bool(_SPEECH.search(s)) for s in sentences], dtype=float),
     )
 
 
 def scores(f: Features, params: NewsParams) -> np.ndarray:
-    """Centrality + position prior + headline overlap - long-sentence penalty, per sentence."""
+    """Centrality + position prior + headline overlap - length and quotation penalties, per sentence."""
     centrality = params.lexrank_weight * f.lexrank + (1.0 - params.lexrank_weight) * f.overlap
     score = params.centrality * centrality + params.headline * f.headline
     if params.lead_words:
@@ -180,6 +196,13 @@ def scores(f: Features, params: NewsParams) -> np.ndarray:
     if params.long_penalty:
         median = float(np.median(f.lengths)) or 1.0
         score = score - params.long_penalty * np.maximum(f.lengths / median - 1.0, 0.0)
+    if params.quote_penalty or params.speech_penalty:
+        score = score - params.quote_penalty * f.quote - params.speech_penalty * f.speech
+    if params.length_prior:
+        low, high = params.length_band
+        lengths = np.maximum(f.lengths, 1.0)
+        outside = np.maximum(np.log(low / lengths), 0.0) + np.maximum(np.log(lengths / high), 0.0)
+        score = score - params.length_prior * outside
     return score
 
 

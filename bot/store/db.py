@@ -128,6 +128,11 @@ MIGRATIONS: list[str] = [
         applied TEXT NOT NULL
     );
     """,
+    # 3: a sender leases a digest, so `run` and a CLI `digest` never post the same one twice
+    """
+    ALTER TABLE digests ADD COLUMN lease_owner TEXT;
+    ALTER TABLE digests ADD COLUMN lease_until TEXT;
+    """,
 ]
 
 

@@ -8,6 +8,8 @@ digest's "and N more"), `skipped` (existed before the subscription, beyond the b
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +26,20 @@ class PendingDigest:
     attempts: int
     next_attempt: datetime | None
     sent_parts: dict[int, str]
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process named `host:pid` still runs (always assumed for another host)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Ledger:
@@ -83,6 +99,22 @@ class Ledger:
                 sent_parts={int(p[0]): p[1] for p in parts}))
         return result
 
+    async def claim(self, digest_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        """Lease a pending digest for sending. Another live sender's unexpired lease wins;
+        a lease held by a process that is gone (a crash) is taken over at once."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT state, lease_owner, lease_until FROM digests WHERE id = ?",
+                                    (digest_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] != "pending":
+                return False
+            held_by, held_until = row[1], parse_iso(row[2])
+            if (held_by and held_by != owner and held_until and held_until > now and owner_alive(held_by)):
+                return False
+            await conn.execute("UPDATE digests SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                               (owner, iso(until), digest_id))
+            return True
+
     async def mark_part_sent(self, digest_id: int, part: int, message_id: str, now: datetime) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -100,8 +132,8 @@ class Ledger:
     async def mark_retry(self, digest_id: int, error: str, next_attempt: datetime) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ?",
-                (error, iso(next_attempt), digest_id))
+                "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt = ?, lease_owner = NULL "
+                "WHERE id = ?", (error, iso(next_attempt), digest_id))
 
     async def mark_failed(self, digest_id: int, error: str) -> None:
         """Set a digest aside (kept for audit; its delivery rows stay pending)."""

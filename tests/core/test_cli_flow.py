@@ -148,3 +148,21 @@ def test_config_example_is_valid_and_documents_every_section() -> None:
         assert f"[{section}]" in text
         for key in model.annotation.model_fields:  # type: ignore[union-attr]
             assert key in text, f"{section}.{key} is not documented"
+
+
+def test_undated_feed_backfills_its_newest_items(cli: Cli, feed_server) -> None:
+    items = [{"title": f"Undated story {n} about the harbour", "link": f"https://u.example/{n}",
+              "description": f"Story {n} text."} for n in range(10, 0, -1)]  # newest first, no dates
+    feed_server.set("/feed", body=rss(items))
+    assert cli("feeds", "add", feed_server.url("/feed")).returncode == 0
+    assert sorted(i["url"] for i in digest_items(cli)) == [f"https://u.example/{n}" for n in (10, 8, 9)]
+
+
+def test_removing_a_config_feed_sticks(workdir, feed_server) -> None:
+    feed_server.set("/feed", body=rss(make_items(1, 2)))
+    config = write_config(workdir / "c.toml", f'[[feeds]]\nurl = "{feed_server.url("/feed")}"\n')
+    cli = Cli(workdir, config)
+    [feed] = cli.json("feeds", "list", "--json")
+    assert cli("feeds", "remove", str(feed["id"])).returncode == 0
+    assert cli.json("feeds", "list", "--json") == []
+    assert cli.json("feeds", "list", "--json") == []  # not re-added from the config on the next start
