@@ -100,6 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), 1)
 
 
+def entry() -> None:
+    """The console script. Everything is closed explicitly before this returns, so the
+    process leaves without interpreter-exit hooks: CPython's process-pool and fork-server
+    exit handlers can race and print a stray 'Bad file descriptor' after our last line."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def fail(message: str, code: int) -> int:
     print(f"newsdigest: error: {redact(message)}", file=sys.stderr)  # may name a URL with a token
     return code

@@ -132,3 +132,25 @@ def test_news_backbone_keeps_the_lead_and_long_sentences_are_skipped() -> None:
     assert kept[:2] == [i for i in range(f.n) if f.lengths[i] >= DEFAULT_PARAMS.min_words and not f.bad[i]][:2]
     longest = int(f.lengths.argmax())
     assert longest not in select(f, 3, replace(DEFAULT_PARAMS, max_words=int(f.lengths[longest]) - 1))
+
+
+def test_news_penalises_quoted_speech_and_lengths_outside_the_band() -> None:
+    from dataclasses import replace
+
+    from bot.pipeline.news import DEFAULT_PARAMS, features, scores
+
+    sentences = [
+        "'We are thrilled with the result,' said the club's chairman after the final whistle.",
+        "I think we can win the whole thing this year if we keep working hard.",
+        "The club reported a record profit of £20m for the season, up from £12m a year earlier.",
+        "Profits rose.",
+    ]
+    f = features(sentences, title=None, language="english")
+    assert f.quote.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert f.speech.tolist() == [1.0, 1.0, 0.0, 0.0]
+    plain = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0))
+    assert (scores(f, DEFAULT_PARAMS) < plain).tolist() == [True, True, False, False]
+    quoted = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, quote_penalty=0.5))
+    assert quoted[0] == plain[0] - 0.5 and quoted[1] == plain[1]
+    band = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, length_prior=1.0))
+    assert band[3] < plain[3] and band[2] == plain[2]
