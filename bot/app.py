@@ -64,9 +64,13 @@ class App:
         return self
 
     async def close(self) -> None:
-        await self.fetcher.close()
-        await self.store.close()
-        self.workers.close()
+        try:
+            await self.fetcher.close()
+        finally:
+            try:
+                await self.store.close()
+            finally:
+                self.workers.close()  # always: live worker processes would outlive us
 
     # ---- configuration -------------------------------------------------------------
     async def apply_config(self) -> None:

@@ -81,7 +81,12 @@ class Service:
             adapters = [load_adapter(n, self.settings, self.secrets, self.clock)
                         for n in wanted_adapters(self.settings, self.secrets)]
         for adapter in adapters:
-            await adapter.start(self.commands)
+            try:
+                await adapter.start(self.commands)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await adapter.stop()  # release whatever it opened before failing
+                raise
             self.adapters[adapter.platform] = adapter
             log.info("%s adapter started", adapter.platform)
         for name, loop in self._loops().items():
@@ -103,8 +108,8 @@ class Service:
         await self.app.close()
 
     async def run_forever(self) -> None:
-        await self.start()
-        try:
+        try:  # a failed start (bad token) still closes the pool, the store and started adapters
+            await self.start()
             await self._stopping.wait()
         finally:
             await self.stop()

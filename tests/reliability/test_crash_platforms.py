@@ -411,6 +411,8 @@ async def test_discord_sigkill_loses_nothing_and_posts_each_article_once(tmp_pat
         await fake.stop()
     ctx = outcome.context
     assert fake.unhandled == [], f"{ctx}: {fake.unhandled}"
+    bodies = [p.body for p in fake.posted(fake.channel_ids[0])]
+    assert all(b.get("nonce") and b.get("enforce_nonce") is True for b in bodies), f"{ctx}: a post without nonce"
     ids = [m[0] for m in messages]
     # one message per confirmed part and one confirmed part per message: the nonce caught every resend
     assert sorted(ids) == sorted(view.parts), f"{ctx}: {len(ids)} messages, {len(view.parts)} parts confirmed"
