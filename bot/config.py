@@ -76,6 +76,19 @@ class BotSettings(_Section):
     disable_after_failures: Annotated[int, Field(ge=1)] = defaults.DISABLE_AFTER_FAILURES
     adapters: list[str] | None = None  # None: every platform whose secrets are set, else console
 
+    @field_validator("adapters")
+    @classmethod
+    def _adapters(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        from importlib.metadata import entry_points
+
+        installed = sorted(ep.name for ep in entry_points(group="newsdigest.adapters"))
+        unknown = [name for name in value if name not in installed]
+        if unknown:
+            raise ValueError(f"unknown adapter {unknown[0]!r} (installed: {', '.join(installed)})")
+        return value
+
 
 class FetchSettings(_Section):
     allow_private_addresses: bool = False

@@ -20,6 +20,8 @@ from tests.conftest import Cli
     ("[[channels]]\nref = \"console\"\nschedule = \"every day\"\n", "channels.0.schedule"),
     ("[fetch\nallow_private_addresses = true\n", "invalid TOML"),
     ("[fetch]\nallow_private_addresses = \"maybe\"\n", "fetch.allow_private_addresses"),
+    ("[bot]\nadapters = [\"irc\"]\n", "bot.adapters"),
+    ("[[channels]]\nref = \"console\"\nschedule = \"0 8 30 2 *\"\n", "never fires"),
 ])
 def test_bad_config_is_one_clear_line(workdir, toml: str, expected: str) -> None:
     config = workdir / "bad.toml"
