@@ -15,6 +15,7 @@ from bot.store.db import Database, iso, parse_iso
 
 MIN_TEXT_FOR_HASH_MATCH = 200  # below this, equal text (e.g. empty teasers) says nothing
 CHUNK = 500  # values per IN (...) query, well under SQLite's variable limit
+KNOWN_KEYS_SQL = "SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({marks})"
 
 
 @dataclass(slots=True)
@@ -59,15 +60,8 @@ class Articles:
         self.db = db
 
     async def known_keys(self, feed_id: int, keys: list[str]) -> set[str]:
-        known: set[str] = set()
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start:start + CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({marks})",  # noqa: S608
-                (feed_id, *chunk))
-            known.update(r[0] for r in rows)
-        return known
+        rows = await _chunked(self.db.conn, KNOWN_KEYS_SQL, (feed_id,), keys)
+        return {r[0] for r in rows}
 
     async def store_entries(self, feed_id: int, entries: list[NewEntry], now: datetime,
                             backfill_for: dict[int, int]) -> int:
@@ -148,15 +142,21 @@ class Articles:
         return int(await self.db.scalar("SELECT COUNT(*) FROM articles") or 0)
 
 
+async def _chunked(conn, sql: str, prefix: tuple, values: list[str]) -> list[tuple]:
+    """Run `sql` (with one `{marks}` IN list) over many values in chunks; rows of all chunks."""
+    rows: list[tuple] = []
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start:start + CHUNK]
+        query = sql.format(marks=",".join("?" * len(chunk)))
+        async with conn.execute(query, (*prefix, *chunk)) as cur:
+            rows.extend(tuple(r) for r in await cur.fetchall())
+    return rows
+
+
 async def _unknown(conn, feed_id: int, entries: list[NewEntry]) -> list[NewEntry]:
     """The entries this feed has not stored yet (checked inside the write transaction)."""
-    keys = [e.key for e in entries]
-    known: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        sql = f"SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({','.join('?' * len(chunk))})"
-        async with conn.execute(sql, (feed_id, *chunk)) as cur:  # noqa: S608 - placeholders only
-            known.update(r[0] for r in await cur.fetchall())
+    known = {r[0] for r in await _chunked(conn, KNOWN_KEYS_SQL, (feed_id,), [e.key for e in entries])}
     seen: set[str] = set()
     fresh = []
     for entry in entries:
@@ -167,29 +167,16 @@ async def _unknown(conn, feed_id: int, entries: list[NewEntry]) -> list[NewEntry
 
 
 async def _lookup(conn, column: str, values: list[str]) -> dict[str, int]:
-    """Article ids by canonical_url or content_hash, for many values in few queries."""
-    found: dict[str, int] = {}
-    unique = list(dict.fromkeys(values))
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start:start + CHUNK]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT {column}, MIN(id) FROM articles WHERE {column} IN ({marks}) GROUP BY {column}"
-        async with conn.execute(sql, chunk) as cur:  # noqa: S608 - column is one of two constants
-            found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
-    return found
+    """Article ids by canonical_url or content_hash (one of two constants), in few queries."""
+    sql = f"SELECT {column}, MIN(id) FROM articles WHERE {column} IN ({{marks}}) GROUP BY {column}"  # noqa: S608
+    return {r[0]: int(r[1]) for r in await _chunked(conn, sql, (), values)}
 
 
 async def _lookup_in_feed(conn, feed_id: int, hashes: list[str]) -> dict[str, int]:
     """Article ids by content hash among the articles this feed already carries."""
-    found: dict[str, int] = {}
-    unique = list(dict.fromkeys(hashes))
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start:start + CHUNK]
-        sql = ("SELECT a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
-               f"WHERE e.feed_id = ? AND a.content_hash IN ({','.join('?' * len(chunk))}) GROUP BY a.content_hash")
-        async with conn.execute(sql, (feed_id, *chunk)) as cur:  # noqa: S608 - placeholders only
-            found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
-    return found
+    sql = ("SELECT a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
+           "WHERE e.feed_id = ? AND a.content_hash IN ({marks}) GROUP BY a.content_hash")
+    return {r[0]: int(r[1]) for r in await _chunked(conn, sql, (feed_id,), hashes)}
 
 
 async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:
