@@ -35,6 +35,7 @@ class Sender:
         self.adapters = adapters
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self.stopping = asyncio.Event()
         self._missing_warned: set[str] = set()
         self.last_progress = clock.now()
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -44,6 +45,8 @@ class Sender:
         done = 0
         blocked: set[int] = set()  # a channel whose earlier digest failed waits, keeping order
         for pending in await self.store.ledger.pending():
+            if self.stopping.is_set():
+                break  # shutting down: finish the digest in hand, leave the rest for the next start
             if channel_id is not None and pending.channel_id != channel_id:
                 continue
             if pending.channel_id in blocked:
@@ -82,7 +85,9 @@ class Sender:
                 if index in pending.sent_parts:
                     continue
                 sent = await adapter.send(channel.ref, payload, nonce=nonce_for(pending.id, index))
-                await self.store.ledger.mark_part_sent(pending.id, index, sent.message_id, self.clock.now())
+                # posted: the mark must land even if we are being cancelled right now
+                await asyncio.shield(self.store.ledger.mark_part_sent(pending.id, index, sent.message_id,
+                                                                      self.clock.now()))
         except DeliveryError as exc:
             await self._retry_later(pending, channel.id, str(channel.ref), exc)
             return False

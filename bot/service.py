@@ -26,6 +26,7 @@ from bot.store import ChannelRow
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between loop checks
 STALL_AFTER = 600.0  # a loop silent this long (clock seconds) is restarted
+DRAIN_SECONDS = 15.0  # how long a stop waits for the sender to finish the digest in hand
 FIRST_POLL_WAIT = 120.0  # real seconds the scheduler waits for the first poll round at start
 
 
@@ -95,7 +96,11 @@ class Service:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self.sender.stopping.set()
         self.sender.wakeup.set()
+        sender = self._tasks.get("sender")
+        if sender is not None:  # drain: a digest being posted is finished and marked, not cut off
+            await asyncio.wait([sender], timeout=DRAIN_SECONDS)
         for task in self._tasks.values():
             task.cancel()
         for task in list(self._tasks.values()):

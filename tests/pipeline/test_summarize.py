@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import ALGORITHMS as CONFIG_ALGORITHMS
 from bot.pipeline.languages import SUPPORTED_LANGUAGES, check_language
+from bot.pipeline.languages import SUPPORTED_LANGUAGES
 from bot.pipeline.summarize import ALGORITHMS, split_sentences, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +155,10 @@ def test_news_penalises_quoted_speech_and_lengths_outside_the_band() -> None:
     assert quoted[0] == plain[0] - 0.5 and quoted[1] == plain[1]
     band = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, length_prior=1.0))
     assert band[3] < plain[3] and band[2] == plain[2]
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_supported_language_summarizes_offline(language: str) -> None:
+    text = " ".join(f"Sentence number {n} talks about topic {n % 3} in some detail." for n in range(8))
+    for algorithm in ("news", "lexrank", "luhn"):
+        assert 1 <= len(summarize(text, sentences=2, language=language, algorithm=algorithm)) <= 2
