@@ -8,7 +8,6 @@ import pytest
 
 from bot.config import ALGORITHMS as CONFIG_ALGORITHMS
 from bot.pipeline.languages import SUPPORTED_LANGUAGES, check_language
-from bot.pipeline.languages import SUPPORTED_LANGUAGES
 from bot.pipeline.summarize import ALGORITHMS, split_sentences, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
