@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from tests.support.web import start_web as serve
+
 PUBLIC_IP = "93.184.216.34"  # never contacted: connect_override maps it to a local server
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -96,12 +98,7 @@ class RawServer:
 
 
 async def start_web(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, port
+    return await serve(app, shutdown_timeout=0.2)
 
 
 def unused_port() -> int:

@@ -11,6 +11,8 @@ from email.utils import format_datetime
 
 from aiohttp import web
 
+from tests.support.web import start_web
+
 
 def rss(items: list[dict], title: str = "Test feed") -> bytes:
     """items: dicts with title, link, guid (optional), pubdate (datetime), description."""
@@ -94,11 +96,7 @@ class ThreadedFeedServer(FeedServer):
             self.loop = asyncio.new_event_loop()
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self.handle)
-            self.runner = web.AppRunner(app)
-            self.loop.run_until_complete(self.runner.setup())
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.runner, self.port = self.loop.run_until_complete(start_web(app))
             ready.set()
             self.loop.run_forever()
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.config import parse_settings
 from tests.fakes.discord import FakeDiscord
+from tests.support.web import start_web
 
 SENTENCES = [
     "The river authority opened the new lock on Monday after three years of work.",
@@ -68,11 +69,7 @@ class FeedServer:
         app = web.Application()
         app.router.add_get("/feed.xml", self._feed)
         app.router.add_get("/page.html", self._page)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start_web(app)
         return self
 
     async def stop(self) -> None:

@@ -8,6 +8,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from tests.support.web import start_web
+
 HOSTILE = "<!channel> &lt;!here&gt; <https://evil.example|https://bank.example>"
 BODY = ("The council met on Monday to discuss the budget for the coming year. Members agreed to fund "
         "three new libraries and to repair the old bridge. The mayor said the plan would take two years. "
@@ -41,11 +43,7 @@ class FeedServer:
     async def start(self) -> FeedServer:
         app = web.Application()
         app.router.add_get("/feed.xml", self._feed)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await start_web(app, handle_signals=False)
         return self
 
     async def _feed(self, request: web.Request) -> web.Response:

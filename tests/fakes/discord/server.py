@@ -20,6 +20,7 @@ from aiohttp import web
 from tests.fakes.discord import payloads, rules, spec
 from tests.fakes.discord.gateway import GatewayMixin
 from tests.fakes.discord.interactions import FakeInteraction, InteractionRoutes
+from tests.support.web import start_web
 
 MANAGE_CHANNELS = 1 << 4
 BODY = web.RequestKey("body", object)  # the parsed JSON body, read once by the middleware
@@ -119,11 +120,7 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
         app.router.add_post(api + "/channels/{channel_id}/messages", self._post_message)
         self.add_interaction_routes(app, api)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start_web(app)
         return self
 
     async def stop(self) -> None:

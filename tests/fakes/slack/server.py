@@ -24,6 +24,7 @@ from tests.fakes.slack import blockkit
 from tests.fakes.slack.signing import APP_ID, TEAM_ID, command_payload
 from tests.fakes.slack.socket_mode import Ack, SocketHub
 from tests.fakes.slack.spec import check_arguments
+from tests.support.web import start_web
 
 BOT_USER = "U0BOTUSER01"
 BOT_ID = "B0123456789"
@@ -177,11 +178,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._web_api)
         app.router.add_get("/link/", self.socket.handle)
         app.router.add_post("/response/{rid:.+}", self._response_url)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await start_web(app, handle_signals=False)
         return self
 
     async def stop(self) -> None:
