@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from bot.app import App, UserError
 from bot.config import ALGORITHMS, ConfigError, Secrets, Settings, load_settings
-from bot.digest.compose import digest_to_json
 from bot.logs import redact, setup_logging
 from bot.models import ChannelRef
 from bot.net import FetchError
@@ -160,4 +159,4 @@ def parse_channel(text: str | None) -> ChannelRef | None:
     return None if text is None else ChannelRef.parse(text)
 
 
-__all__ = ["digest_to_json", "emit", "main", "parse_channel"]
+__all__ = ["emit", "entry", "main", "parse_channel"]

@@ -40,15 +40,13 @@ class Sender:
         self.last_progress = clock.now()
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
-    async def send_due(self, *, channel_id: int | None = None) -> int:
+    async def send_due(self) -> int:
         """Send every pending digest whose time has come; returns how many completed."""
         done = 0
         blocked: set[int] = set()  # a channel whose earlier digest failed waits, keeping order
         for pending in await self.store.ledger.pending():
             if self.stopping.is_set():
                 break  # shutting down: finish the digest in hand, leave the rest for the next start
-            if channel_id is not None and pending.channel_id != channel_id:
-                continue
             if pending.channel_id in blocked:
                 continue
             now = self.clock.now()
