@@ -19,8 +19,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,73 +28,27 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# the shared helpers stay importable from here (tests and older scripts use `quality.<name>`)
+from bench.evaldata import (  # noqa: E402, F401
+    BOOTSTRAP_SEED,
+    DATASETS,
+    METRICS,
+    Article,
+    MissingEvalData,
+    bootstrap_ci,
+    bootstrap_indices,
+    eval_dir,
+    load_articles,
+    make_scorer,
+    missing_data_line,
+    paired_difference,
+    prepare,
+    require_files,
+    rouge_rows,
+)
 from bot.pipeline.clean import clean_text  # noqa: E402
 from bot.pipeline.sentences import split_sentences  # noqa: E402
 from bot.pipeline.summarize import ALGORITHMS, summarize_sentences  # noqa: E402
-
-METRICS = ("rouge1", "rouge2", "rougeLsum")
-DATASETS = ("cnndm", "bbc")
-BOOTSTRAP_SEED = 20240601
-
-
-@dataclass(frozen=True)
-class Article:
-    id: str
-    title: str
-    text: str
-    reference: str  # one sentence per line
-
-
-def eval_dir(cli_value: str | None = None) -> Path:
-    """--eval-dir, else $NEWSDIGEST_EVAL_DIR, else ../shared/eval next to the repo."""
-    value = cli_value or os.environ.get("NEWSDIGEST_EVAL_DIR")
-    return Path(value) if value else ROOT.parent / "shared" / "eval"
-
-
-def load_articles(path: Path) -> list[Article]:
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [Article(r["id"], r.get("title") or "", r["text"], r["summary"]) for r in rows]
-
-
-def make_scorer():
-    from rouge_score import rouge_scorer
-
-    return rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-
-
-def rouge_rows(predictions: list[list[str]], references: list[str], scorer=None) -> np.ndarray:
-    """F1 x 100 per article and metric: shape (articles, 3). Sentences are newline-joined."""
-    scorer = scorer or make_scorer()
-    out = np.zeros((len(predictions), len(METRICS)))
-    for i, (pred, ref) in enumerate(zip(predictions, references, strict=True)):
-        scores = scorer.score(ref, "\n".join(pred))
-        out[i] = [scores[m].fmeasure * 100.0 for m in METRICS]
-    return out
-
-
-def bootstrap_indices(n: int, rounds: int = 1000, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """The same resamples for every system, so intervals and paired differences line up."""
-    return np.random.default_rng(seed).integers(0, n, size=(rounds, n))
-
-
-def bootstrap_ci(values: np.ndarray, indices: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95 % percentile interval of the mean of `values` (one value per article)."""
-    means = values[indices].mean(axis=1)
-    return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
-def paired_difference(ours: np.ndarray, theirs: np.ndarray,
-                      indices: np.ndarray) -> tuple[float, float, float, float]:
-    """Mean difference, its 95 % interval, and the share of resamples where ours is not better."""
-    diff = ours - theirs
-    means = diff[indices].mean(axis=1)
-    return (float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)),
-            float((means <= 0).mean()))
-
-
-def prepare(articles: Iterable[Article]) -> list[tuple[Article, str]]:
-    return [(a, clean_text(a.text, a.title or None)) for a in articles]
 
 
 def system_runner(name: str, count: int) -> Callable[[Article, str], list[str]]:
@@ -205,16 +158,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _pin_hash_seed()
     directory = eval_dir(args.eval_dir)
-    if not directory.is_dir():
-        print(f"eval data not found at {directory} (use --eval-dir or NEWSDIGEST_EVAL_DIR)", file=sys.stderr)
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    try:
+        require_files(directory, [f"{dataset}_{args.split}.jsonl" for dataset in datasets])
+    except MissingEvalData as error:
+        print(missing_data_line("bench/quality.py", error), file=sys.stderr)
         return 2
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
+    for dataset in datasets:
         report(dataset, args.split, directory, args.bootstrap, systems)
     golden = directory / "golden_rules_en.jsonl"
-    if golden.is_file():
+    bbc = directory / f"bbc_{args.split}.jsonl"
+    if golden.is_file() and bbc.is_file():
         exact, total, wrong = golden_rules(golden)
-        ms = splitter_ms_per_article(load_articles(directory / f"bbc_{args.split}.jsonl"))
+        ms = splitter_ms_per_article(load_articles(bbc))
         print(f"\nSentence splitter: golden rules {exact}/{total} exact (wrong: {', '.join(wrong) or '-'}); "
               f"{ms:.3f} ms per BBC {args.split} article")
     return 0

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
-from bot.digesting import DigestMaker
-from bot.ingest import Ingestor, PollOutcome
+from bot.ingest import Ingestor, PollOutcome, is_local_source
 from bot.models import ChannelRef, Digest
 from bot.net import BadURL, Fetcher, check_url
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock, SystemClock
-from bot.sources.files import is_local_source, path_of, read_article_file
-from bot.sources.pages import extract_page
 from bot.store import ChannelRow, FeedRow, Store
 from bot.store.articles import baseline
 from bot.workers import Workers
+
+if TYPE_CHECKING:  # imported when first used: commands that make no digest never load numpy or re2
+    from bot.digesting import DigestMaker
 
 log = logging.getLogger(__name__)
 POLL_CONCURRENCY = 64
@@ -56,7 +58,13 @@ class App:
         self.fetcher = fetcher if fetcher is not None else Fetcher(settings.fetch)
         self.workers = workers or Workers()
         self.ingestor = Ingestor(settings, self.store, self.fetcher, self.workers, self.clock)
-        self.digests = DigestMaker(settings, self.store, self.fetcher, self.workers, self.clock)
+
+    @cached_property
+    def digests(self) -> DigestMaker:
+        """Made on first use: story grouping (numpy) and filters (re2) are for digests only."""
+        from bot.digesting import DigestMaker
+
+        return DigestMaker(self.settings, self.store, self.fetcher, self.workers, self.clock)
 
     async def open(self) -> App:
         await self.store.open()
@@ -90,10 +98,29 @@ class App:
                 if await self.store.catalog.claim_config_item(f"feed {url} -> {ref}", now):
                     await self.add_feed(url, ChannelRef.parse(ref), title=feed.title, full_text=feed.full_text,
                                         allow_local=True, poll=False)
+        await self._apply_config_filters(now)
+
+    async def _apply_config_filters(self, now) -> None:  # noqa: ANN001 - a datetime
+        """The config's filters replace the config-made ones; chat-made filters are kept."""
+        wanted = []
+        for ch in self.settings.channels:
+            channel = await self.channel(ChannelRef.parse(ch.ref))
+            wanted += [(channel.id, None, f.spec()) for f in ch.filters]
+        for feed in self.settings.feeds:
+            if not feed.filters:
+                continue
+            row = await self.store.catalog.feed_by_url(self.normalize_source(feed.url, allow_local=True))
+            for ref in feed.channels:
+                channel = await self.channel(ChannelRef.parse(ref))
+                if row is not None:
+                    wanted += [(channel.id, row.id, f.spec()) for f in feed.filters]
+        await self.store.filters.replace_config(wanted, now)
 
     def normalize_source(self, url: str, *, allow_local: bool) -> str:
         url = url.strip()
         if allow_local and is_local_source(url):
+            from bot.sources.files import path_of
+
             path = path_of(url)
             if not path.exists():
                 raise UserError(f"no such file or folder: {path}")
@@ -136,17 +163,25 @@ class App:
         return feed
 
     # ---- polling and digests -------------------------------------------------------
-    async def ingest(self, feeds: list[FeedRow] | None = None) -> list[PollOutcome]:
+    async def ingest(self, feeds: list[FeedRow] | None = None, *,
+                     progress: Callable[[int, PollOutcome | None], None] | None = None) -> list[PollOutcome]:
+        """Poll the feeds (default: every enabled, subscribed one) concurrently. `progress` is
+        called with (total, None) first, then with (total, outcome) as each feed finishes."""
         if feeds is None:
             feeds = [f for f in await self.store.catalog.all_feeds() if not f.disabled_reason]
             subscribed = {r[0] for r in await self.store.db.fetchall("SELECT DISTINCT feed_id FROM subscriptions")}
             feeds = [f for f in feeds if f.id in subscribed]
         limit = asyncio.Semaphore(POLL_CONCURRENCY)
-        unchanged: list[tuple] = []  # the round's 304s, written in one commit
+        unchanged: list[tuple] = []  # the round's 304s (and unchanged bookkeeping), written in one commit
+        if progress is not None:
+            progress(len(feeds), None)
 
         async def one(feed: FeedRow) -> PollOutcome:
             async with limit:
-                return await self.ingestor.poll(feed, unchanged)
+                outcome = await self.ingestor.poll(feed, unchanged)
+            if progress is not None:
+                progress(len(feeds), outcome)
+            return outcome
 
         try:
             return list(await asyncio.gather(*(one(f) for f in feeds)))
@@ -176,6 +211,8 @@ class App:
         """Summarize a URL, a local file (CLI only) or given bytes (stdin)."""
         from bot.pipeline.languages import check_language  # sumy+nltk take a second to import
         from bot.pipeline.summarize import summarize
+        from bot.sources.files import path_of, read_article_file
+        from bot.sources.pages import extract_page
 
         language = check_language(policy.language)
         url: str | None = None

@@ -18,9 +18,12 @@ from bot.config import ALGORITHMS, ConfigError, Secrets, Settings, load_settings
 from bot.logs import redact, setup_logging
 from bot.models import ChannelRef
 from bot.net import FetchError
-from bot.sources.pages import PageExtractError
 from bot.store import StoreError
 from bot.workers import Workers
+
+# Start-up is import time: each command imports only what it uses (`python -X importtime -m bot
+# feeds list` shows the bill; tests/core/test_startup.py checks what stays out). The parsers,
+# trafilatura, the summarizer, numpy and the platform libraries load on first use.
 
 log = logging.getLogger("newsdigest")
 PROCESS_POOL_FROM_FEEDS = 20
@@ -38,7 +41,8 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     p = Parser(prog="newsdigest", description="News digests for Discord, Slack and the console.")
     p.add_argument("--config", help="TOML config (default: ./newsdigest.toml, else the embedded default)")
-    p.add_argument("--db", help="SQLite database file (overrides [bot] database)")
+    p.add_argument("--db", help="SQLite file or postgresql:// URL (overrides NEWSDIGEST_DATABASE_URL and "
+                   "[bot] database)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("run", help="poll, schedule and post digests until stopped")
@@ -69,6 +73,31 @@ def build_parser() -> Parser:
     d.add_argument("--channel")
     d.add_argument("--dry-run", action="store_true")
     d.add_argument("--json", action="store_true")
+    fl = sub.add_parser("filters", help="include / exclude filters of a channel (or of one of its feeds)")
+    fl_sub = fl.add_subparsers(dest="filters_command", required=True, parser_class=Parser)
+    fa = fl_sub.add_parser("add", help="add a filter: --include/--exclude TEXT, or --*-regex PATTERN (RE2)")
+    fa.add_argument("--channel", default="console")
+    fa.add_argument("--feed", help="only for this subscribed feed (id or URL)")
+    kind = fa.add_mutually_exclusive_group(required=True)
+    for flag in ("include", "exclude", "include-regex", "exclude-regex"):
+        kind.add_argument(f"--{flag}", metavar="PATTERN")
+    fa.add_argument("--field", default="any", help="any, title, text, categories or author")
+    fa.add_argument("--json", action="store_true")
+    fr = fl_sub.add_parser("remove", help="remove a filter by its id (from `filters list`)")
+    fr.add_argument("filter_id", type=int)
+    fr.add_argument("--channel", default="console")
+    fr.add_argument("--feed", help=argparse.SUPPRESS)
+    fs = fl_sub.add_parser("list", help="the channel's filters")
+    fs.add_argument("--channel", default="console")
+    fs.add_argument("--feed", help="only this feed's filters")
+    fs.add_argument("--json", action="store_true")
+    from bot.cli_db import add_parser as add_db_parser
+
+    add_db_parser(sub, Parser)
+    w = sub.add_parser("why", help="why an article was or was not posted, from the delivery ledger")
+    w.add_argument("url")
+    w.add_argument("--channel")
+    w.add_argument("--json", action="store_true")
     return p
 
 
@@ -78,11 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.db:
             settings = settings.model_copy(update={"bot": settings.bot.model_copy(update={"database": args.db})})
-    except UsageError as exc:
+        if getattr(args, "channel", None) is not None:
+            parse_channel(args.channel)  # a malformed ref fails before anything is opened
+    except (UsageError, UserError) as exc:
         return fail(str(exc), 2)
     except ConfigError as exc:
         return fail(str(exc), 2)
     secrets = Secrets.from_env()
+    if not args.db and secrets.database_url and args.command != "db":  # may carry the PostgreSQL password
+        settings = settings.model_copy(update={"bot": settings.bot.model_copy(
+            update={"database": secrets.database_url})})
     level = settings.bot.log_level
     if args.command != "run" and level in ("DEBUG", "INFO"):
         level = "ERROR"  # one-shot commands report through their output; -v shows the log
@@ -95,8 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), getattr(exc, "exit_code", 2))
     except (ConfigError, StoreError) as exc:
         return fail(str(exc), 2)
-    except (FetchError, PageExtractError) as exc:
+    except (FetchError, *_loaded_errors("bot.sources.pages", "PageExtractError")) as exc:
         return fail(str(exc), 1)
+
+
+def _loaded_errors(module: str, name: str) -> tuple[type[BaseException], ...]:
+    """The exception class when its module is loaded; when it is not, no such error was raised."""
+    loaded = sys.modules.get(module)
+    return (getattr(loaded, name),) if loaded is not None else ()
 
 
 def entry() -> None:
@@ -122,15 +162,21 @@ def emit(data: object) -> None:
 async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
     if args.command == "run":
         return await run(settings, secrets)
+    if args.command == "db":
+        from bot.cli_db import cmd_db
+
+        return await cmd_db(args, settings)
     from bot import cli_commands
 
     app = App(settings, workers=Workers(0))
     try:
+        if args.command == "summarize":  # needs no store and no feed configuration
+            return await cli_commands.cmd_summarize(app, args, secrets)
         await app.open()
         if args.command in ("ingest", "digest"):
             feeds = len(await app.store.catalog.all_feeds())
-            if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up second: parse on every core
-                app.workers.processes = os.cpu_count() or 1
+            if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up: parse on every core
+                app.workers.processes = os.cpu_count() or 1  # started by the first feed that changed
         handler = getattr(cli_commands, f"cmd_{args.command}")
         return await handler(app, args, secrets)
     finally:
@@ -155,8 +201,13 @@ async def run(settings: Settings, secrets: Secrets) -> int:
     return 0
 
 
-def parse_channel(text: str | None) -> ChannelRef | None:
-    return None if text is None else ChannelRef.parse(text)
+def parse_channel(text: str | None, option: str = "--channel") -> ChannelRef | None:
+    if text is None:
+        return None
+    try:
+        return ChannelRef.parse(text)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
 
 
 __all__ = ["emit", "entry", "main", "parse_channel"]

@@ -37,6 +37,58 @@ class CommandHandlers:
         more = f" (and {digest.more} more)" if digest.more else ""
         return Reply(f"Posting a digest of {count} item{'s' if count != 1 else ''}{more}.", digest_posted=count)
 
+    async def digest_preview(self, ctx: CommandContext) -> Reply:
+        """What the channel's next digest would hold, privately; records nothing."""
+        channel = await self.app.store.catalog.channel(ctx.channel)
+        digest = await self.app.digests.make(channel, dry_run=True) if channel else None
+        if digest is None:
+            return Reply("Nothing new: the next digest would be empty.")
+        return Reply("Preview (only you see this; nothing was posted or recorded):\n"
+                     + preview_text(digest), digest_posted=0)
+
+    async def why(self, ctx: CommandContext, url: str) -> Reply:
+        from bot.why import Explainer
+
+        url = url.strip()
+        if not url:
+            return Reply("Usage: /why <article url>", ok=False)
+        channel = await self.app.store.catalog.channel(ctx.channel)
+        if channel is None:
+            return Reply("This channel follows no feeds yet, so nothing was posted here.")
+        report = await Explainer(self.app.settings, self.app.store).explain(url, channel, self.app.clock.now())
+        answer = report.answers[0]
+        title = f"“{clean_inline(report.title, 200)}”: " if report.title else ""
+        return Reply(f"{title}{answer.reason}")
+
+    async def filter(self, ctx: CommandContext, words: list[str]) -> Reply:
+        """`/filter add include|exclude|include-regex|exclude-regex [field:]PATTERN`,
+        `/filter remove ID`, `/filter list`."""
+        from bot.filter_admin import add_filter, describe, list_filters, remove_filter
+        from bot.filters import FilterError, parse_filter_words
+
+        verb = words[0].lower() if words else "list"
+        if verb == "list":
+            rows = await list_filters(self.app, ctx.channel)
+            if not rows:
+                return Reply("This channel has no filters. Add one with /filter add exclude <word or phrase>.")
+            return Reply("\n".join(describe(r) for r in rows))
+        if verb not in ("add", "remove"):
+            return Reply(FILTER_USAGE, ok=False)
+        if not ctx.can_manage:
+            return Reply(MANAGE_REFUSAL, ok=False)
+        try:
+            if verb == "add":
+                row, added = await add_filter(self.app, ctx.channel, parse_filter_words(words[1:]))
+                log.info("%s added filter %d in %s", ctx.user_id, row.id, ctx.channel)
+                state = "Added" if added else "Already there:"
+                return Reply(f"{state} filter {describe(row)}.", ephemeral=False)
+            if len(words) != 2 or not words[1].lstrip("#").isdigit():
+                return Reply("Usage: /filter remove <id> (see /filter list)", ok=False)
+            row = await remove_filter(self.app, ctx.channel, int(words[1].lstrip("#")))
+            return Reply(f"Removed filter {describe(row)}.", ephemeral=False)
+        except (FilterError, UserError) as exc:
+            return Reply(clean_inline(str(exc), 500), ok=False)
+
     async def summarize(self, ctx: CommandContext, url: str) -> Reply:
         channel = await self.app.channel(ctx.channel)
         policy = policy_for(channel, self.app.settings)
@@ -132,6 +184,21 @@ class CommandHandlers:
             if ident in (str(feed.id), feed.url) or (feed.title and ident.casefold() == feed.title.casefold()):
                 return feed
         return None
+
+
+FILTER_USAGE = ("Usage: /filter add include|exclude|include-regex|exclude-regex [title:|text:|categories:|author:]"
+                "<words or pattern> · /filter remove <id> · /filter list")
+
+
+def preview_text(digest) -> str:  # noqa: ANN001 - a Digest
+    lines = []
+    for number, item in enumerate(digest.items, start=1):
+        also = f" (also: {', '.join(a.feed for a in item.also)})" if item.also else ""
+        lines.append(f"{number}. {clean_inline(item.title, 200)} — {clean_inline(item.feed, 80)}{also}")
+    lines += [f"Update — {clean_inline(u.feed, 80)}: {clean_inline(u.title, 200)}" for u in digest.updates]
+    if digest.more:
+        lines.append(f"…and {digest.more} more")
+    return "\n".join(lines)
 
 
 def describe_health(h) -> str:

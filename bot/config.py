@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot import defaults
 
@@ -69,12 +69,31 @@ def check_language_name(value: str) -> str:
     return check_language(value)
 
 
+def check_database(value: str) -> str:
+    """An SQLite file path, or a `postgresql://user@host:port/db` URL without its password:
+    the password comes from NEWSDIGEST_DATABASE_URL or PGPASSWORD, never from a config file."""
+    from yarl import URL
+
+    value = value.strip()
+    if value.startswith(("postgresql://", "postgres://")):
+        try:
+            url = URL(value)
+        except ValueError:
+            raise ValueError("not a valid postgresql:// URL") from None
+        if url.password is not None or "password" in url.query:
+            raise ValueError("a database password does not belong in the config file; "
+                             "set PGPASSWORD or NEWSDIGEST_DATABASE_URL instead")
+    return value
+
+
 class BotSettings(_Section):
     database: str = defaults.DATABASE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = defaults.LOG_LEVEL
     poll_interval: Annotated[float, Field(gt=0)] = defaults.POLL_INTERVAL
     disable_after_failures: Annotated[int, Field(ge=1)] = defaults.DISABLE_AFTER_FAILURES
     adapters: list[str] | None = None  # None: every platform whose secrets are set, else console
+
+    _database = field_validator("database")(check_database)
 
     @field_validator("adapters")
     @classmethod
@@ -124,9 +143,40 @@ class DigestSettings(_Section):
     schedule: str = defaults.SCHEDULE
     timezone: str = defaults.TIMEZONE
     title: str = defaults.DIGEST_TITLE
+    repeat_stories: RepeatStories = defaults.REPEAT_STORIES
 
     _schedule = field_validator("schedule")(check_schedule)
     _timezone = field_validator("timezone")(check_timezone)
+
+
+class FilterSettings(_Section):
+    """`{ exclude = "sponsored" }`, `{ include = "solar power", field = "title" }`,
+    `{ exclude = "^Opinion", regex = true }`."""
+
+    include: str | None = None
+    exclude: str | None = None
+    regex: bool = False
+    field: str = "any"
+
+    @model_validator(mode="after")
+    def _check(self) -> FilterSettings:
+        from bot.filters import make_spec
+
+        if (self.include is None) == (self.exclude is None):
+            raise ValueError("a filter has exactly one of include or exclude")
+        action, pattern = ("include", self.include) if self.include is not None else ("exclude", self.exclude)
+        make_spec(action, pattern or "", regex=self.regex, field=self.field)
+        return self
+
+    def spec(self):  # noqa: ANN201 - bot.filters.FilterSpec, imported lazily
+        from bot.filters import make_spec
+
+        if self.include is not None:
+            return make_spec("include", self.include, regex=self.regex, field=self.field)
+        return make_spec("exclude", self.exclude or "", regex=self.regex, field=self.field)
+
+
+RepeatStories = Literal["never", "update"]
 
 
 class ChannelSettings(_Section):
@@ -141,6 +191,8 @@ class ChannelSettings(_Section):
     sentences: Annotated[int, Field(ge=1, le=20)] | None = None
     algorithm: str | None = None
     language: str | None = None
+    repeat_stories: RepeatStories | None = None
+    filters: list[FilterSettings] = Field(default_factory=list)
 
     @field_validator("ref")
     @classmethod
@@ -175,6 +227,7 @@ class FeedSettings(_Section):
     channels: list[str] = Field(default_factory=lambda: ["console"])
     title: str | None = None
     full_text: Literal["auto", "always", "never"] | None = None
+    filters: list[FilterSettings] = Field(default_factory=list)  # for this feed in each of its channels
 
     @field_validator("channels")
     @classmethod
@@ -188,16 +241,35 @@ class DiscordSettings(_Section):
     api_base_url: str = defaults.DISCORD_API_BASE_URL
     gateway_url: str = defaults.DISCORD_GATEWAY_URL
     guild_ids: list[int] = Field(default_factory=list)
+    # gateway sharding: None is one shard (as for a small bot); shard_ids: the shards this worker holds
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    shard_ids: list[Annotated[int, Field(ge=0)]] | None = None
+    rest_per_second: Annotated[float, Field(gt=0, le=50)] = defaults.DISCORD_REST_PER_SECOND
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordSettings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("shard_ids needs shard_count")
+            bad = [i for i in self.shard_ids if i >= self.shard_count]
+            if bad or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ValueError(f"shard_ids must be distinct numbers below shard_count ({self.shard_count})")
+        return self
 
 
 class SlackSettings(_Section):
     api_base_url: str = defaults.SLACK_API_BASE_URL
     http_host: str = defaults.SLACK_HTTP_HOST
     http_port: Annotated[int, Field(ge=0, le=65535)] = defaults.SLACK_HTTP_PORT
-    mode: Literal["auto", "socket", "http"] = "auto"
+    mode: Literal["auto", "socket", "http", "oauth"] = "auto"
     admins: list[str] = Field(default_factory=list)  # user ids (U…) or user group ids (S…)
     commands: dict[str, str] = Field(default_factory=dict)  # e.g. {digest = "/news"}
     messages_per_second: Annotated[float, Field(gt=0)] = 1.0
+    # many workspaces (the OAuth install flow); the client secret comes from the environment
+    client_id: str | None = None
+    install_path: str = defaults.SLACK_INSTALL_PATH
+    redirect_uri_path: str = defaults.SLACK_REDIRECT_URI_PATH
+    authorize_url: str = defaults.SLACK_AUTHORIZE_URL
 
 
 class Settings(_Section):
@@ -219,6 +291,10 @@ class Secrets(BaseModel):
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
+    slack_client_secret: str | None = None
+    secret_key: str | None = None  # NEWSDIGEST_SECRET_KEY: a Fernet key for tokens at rest
+    database_url: str | None = None  # NEWSDIGEST_DATABASE_URL: may carry the PostgreSQL password
+    database_password: str | None = None  # PGPASSWORD (read by asyncpg itself); kept only to redact it
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -228,11 +304,27 @@ class Secrets(BaseModel):
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+            secret_key=env.get("NEWSDIGEST_SECRET_KEY") or None,
+            database_url=env.get("NEWSDIGEST_DATABASE_URL") or None,
+            database_password=env.get("PGPASSWORD") or None,
         )
 
     def values(self) -> list[str]:
         return [v for v in (self.discord_token, self.slack_bot_token, self.slack_app_token,
-                            self.slack_signing_secret) if v]
+                            self.slack_signing_secret, self.slack_client_secret, self.secret_key,
+                            self.database_password, _password_of(self.database_url)) if v]
+
+
+def _password_of(url: str | None) -> str | None:
+    from yarl import URL
+
+    if not url:
+        return None
+    try:
+        return URL(url).password
+    except ValueError:
+        return None
 
 
 def _format_errors(source: str, exc: ValidationError) -> str:
@@ -254,11 +346,17 @@ def parse_settings(data: dict, source: str = "config") -> Settings:
         raise ConfigError(_format_errors(source, exc)) from None
 
 
+def seeds_folder() -> Path:
+    """The sample articles: ./seeds in a checkout, the `bot.seeds` package data when installed."""
+    installed = Path(__file__).resolve().parent / defaults.SEEDS_DIR
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / defaults.SEEDS_DIR
+
+
 def embedded_default() -> Settings:
     """No config at all: console channel, the seeds folder, a local SQLite file."""
-    seeds = Path(defaults.SEEDS_DIR)
-    if not seeds.is_dir():
-        seeds = Path(__file__).resolve().parent.parent / defaults.SEEDS_DIR
+    seeds = seeds_folder()
     return Settings(
         channels=[ChannelSettings(ref="console")],
         feeds=[FeedSettings(url=str(seeds), channels=["console"], title="Sample news")],

@@ -35,6 +35,8 @@ BACKFILL = 3
 SCHEDULE = "immediate"
 TIMEZONE = "UTC"
 DIGEST_TITLE = "News digest"
+REPEAT_STORIES = "never"  # another outlet's article on a story the channel already got: never | update
+STORY_WINDOW_DAYS = 3.0  # how far back stored articles are compared (and weigh words) for story grouping
 
 # delivery
 SEND_RETRY_BASE = 2.0
@@ -46,3 +48,15 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 SLACK_API_BASE_URL = "https://slack.com/api/"
 SLACK_HTTP_HOST = "0.0.0.0"  # noqa: S104 - HTTP mode must be reachable by Slack
 SLACK_HTTP_PORT = 3000
+SLACK_INSTALL_PATH = "/slack/install"
+SLACK_REDIRECT_URI_PATH = "/slack/oauth_redirect"
+SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
+
+# many workers (PostgreSQL store, Discord shards)
+DATABASE_URL_ENV = "NEWSDIGEST_DATABASE_URL"
+DISCORD_REST_PER_SECOND = 45.0  # the whole fleet's REST budget, under Discord's global 50/s per bot
+POLL_LEASE = 300.0  # seconds a worker holds the feeds it polls (renewed while polling)
+BUILD_LEASE = 300.0  # seconds a worker holds a channel's digest build (renewed while building)
+SEND_LEASE = 120.0  # seconds a worker holds a digest it posts on PostgreSQL (renewed while posting)
+POLL_CLAIM = 64  # feeds one worker claims at a time, so others find work too
+

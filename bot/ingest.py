@@ -5,24 +5,51 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot import defaults
-from bot.config import Settings
 from bot.net import FetchError, HTTPStatusError
 from bot.pipeline.dedupe import canonical_url, content_hash
 from bot.policy import policy_for
-from bot.ports import Clock
-from bot.sources.feeds import FeedParseError
-from bot.sources.files import LocalSourceError, is_local_source, read_local
-from bot.sources.page_source import parse_source
-from bot.sources.text import clean_inline
+from bot.sources.common import FeedParseError
 from bot.store import FeedRow, NewEntry, Store
-from bot.workers import Workers, WorkerTimeout
+from bot.workers import Workers, WorkerTimeout, parse_source, read_local
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.ports import Clock
+
+# The event loop's process never imports a parser: `parse_source` and `read_local` are the
+# worker-side jobs of bot.workers (feedparser, lxml and trafilatura load in the workers only).
+__all__ = ["Ingestor", "PollOutcome", "parse_source", "read_local"]
 log = logging.getLogger(__name__)
 PARSE_TIMEOUT = 60.0
+
+
+def is_local_source(url: str) -> bool:
+    """`bot.sources.files.is_local_source`, without importing the parsers for the common case:
+    an http(s) URL is never local, so only other spellings need the real check."""
+    if url.startswith(("http://", "https://")):
+        return False
+    from bot.sources.files import is_local_source as local
+
+    return local(url)
+
+
+def _local_source_errors() -> tuple[type[Exception], ...]:
+    """LocalSourceError when its module is loaded. An instance cannot exist otherwise
+    (unpickling one from a worker imports the module), so this is an exact test."""
+    files = sys.modules.get("bot.sources.files")
+    return (files.LocalSourceError,) if files is not None else ()
+
+
+def _clean_inline(text: str, limit: int) -> str:
+    from bot.sources.text import clean_inline  # lxml: only when a feed fails
+
+    return clean_inline(text, limit)
 
 
 @dataclass(slots=True)
@@ -46,10 +73,12 @@ class Ingestor:
         """Poll one feed. With `unchanged`, a 304's bookkeeping is appended there for the
         caller to write for a whole round in one commit (one fsync instead of hundreds)."""
         now = self.clock.now()
+        etag = last_modified = None
         try:
             if is_local_source(feed.url):
-                result = await self.workers.run(read_local, feed.url, self.settings.fetch.max_page_bytes, now,
-                                                timeout=PARSE_TIMEOUT)
+                title, warning, rows = await self.workers.run(read_local, feed.url,
+                                                              self.settings.fetch.max_page_bytes, now,
+                                                              timeout=PARSE_TIMEOUT)
             else:
                 fetched = await self.fetcher.fetch(feed.url, kind="feed", etag=feed.etag,
                                                    last_modified=feed.last_modified)
@@ -59,29 +88,38 @@ class Ingestor:
                     else:
                         await self._record_success(feed, now, fetched.etag, fetched.last_modified, None)
                     return PollOutcome(feed, not_modified=True)
-                result = await self.workers.run(parse_source, fetched.body, fetched.url, fetched.content_type,
-                                                fetched.charset, now, timeout=PARSE_TIMEOUT)
-                result.etag, result.last_modified = fetched.etag, fetched.last_modified
-        except (FetchError, FeedParseError, LocalSourceError, WorkerTimeout, OSError, ValueError) as exc:
+                etag, last_modified = fetched.etag, fetched.last_modified
+                title, warning, rows = await self.workers.run(parse_source, fetched.body, fetched.url,
+                                                              fetched.content_type, fetched.charset, now,
+                                                              timeout=PARSE_TIMEOUT)
+                del fetched  # the body is parsed: do not hold it while the store is busy
+        except (FetchError, FeedParseError, WorkerTimeout, OSError, ValueError, *_local_source_errors()) as exc:
             return await self._record_failure(feed, now, exc)
         except Exception as exc:  # a bug on one odd feed backs that feed off instead of crash-looping the poller
             log.exception("polling feed %s failed unexpectedly", feed.id)
             return await self._record_failure(feed, now, exc)
-        if result.warning:
-            log.debug("feed %s parsed with a warning: %s", feed.id, result.warning)
-        new = await self._store(feed, result.entries, now)
-        await self._record_success(feed, now, result.etag, result.last_modified, result.title)
+        if warning:
+            log.debug("feed %s parsed with a warning: %s", feed.id, warning)
+        new = await self._store(feed, rows, now)
+        if unchanged is not None and (feed.title is not None or title is None):
+            # the same bookkeeping as a 304 (the title is only ever filled in when missing):
+            # written with the round's other successes in one commit. The entries are
+            # already committed; a crash before the round's commit only costs a refetch.
+            unchanged.append((feed.id, now, self._next_poll(now), etag, last_modified))
+        else:
+            await self._record_success(feed, now, etag, last_modified, title)
         if new:
             log.info("feed %s (%s): %d new item(s)", feed.id, feed.title or feed.url, new)
         return PollOutcome(feed, new=new)
 
-    async def _store(self, feed: FeedRow, entries, now: datetime) -> int:
-        known = await self.store.articles.known_keys(feed.id, [e.key for e in entries])
+    async def _store(self, feed: FeedRow, rows: list[tuple], now: datetime) -> int:
+        """Store the rows this feed has not stored before; the known ones cost one query."""
+        known = await self.store.articles.known_keys(feed.id, [r[0] for r in rows])
         fresh = [
-            NewEntry(key=e.key, canonical_url=canonical_url(e.url), url=e.url, title=e.title,
-                     published=e.published, text=e.text, content_hash=content_hash(e.title, e.text),
-                     is_teaser=e.is_teaser)
-            for e in entries if e.key not in known
+            NewEntry(key=key, canonical_url=canonical_url(url), url=url, title=title, published=published,
+                     text=text, content_hash=content_hash(title, text), is_teaser=is_teaser, author=author,
+                     categories=list(categories))
+            for key, title, url, published, text, is_teaser, author, categories in rows if key not in known
         ]
         backfill_for = await self._unbaselined(feed)
         if not fresh and not backfill_for:
@@ -106,7 +144,7 @@ class Ingestor:
         return now + timedelta(seconds=self.settings.bot.poll_interval * random.uniform(0.9, 1.1))
 
     async def _record_failure(self, feed: FeedRow, now: datetime, exc: Exception) -> PollOutcome:
-        error = clean_inline(str(exc), 300) or exc.__class__.__name__
+        error = _clean_inline(str(exc), 300) or exc.__class__.__name__
         failures = feed.failures + 1
         delay = min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** (failures - 1))
         next_poll = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))

@@ -16,6 +16,7 @@ PATTERNS = [
     re.compile(rf"(?i)(?:https?(?::|%3A){_SEP}{_SEP})?hooks\.slack\.com{_SEP}"
                rf"(?:services|commands|workflows|triggers)(?:{_SEP}[A-Za-z0-9_-]+)+"),
     re.compile(r"(?i)(authorization:\s*(?:bot|bearer|basic)\s+)\S+"),
+    re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]+(?=@)"),  # a database URL's password
     # credentials in query strings of feed URLs (private feeds): keep the name, hide the value
     re.compile(r"(?i)([?&;](?:[\w-]*(?:token|secret|passw(?:or)?d|api[_-]?key|apikey|auth|signature|sig|"
                r"session|key))=)[^&#\s\"'<>]+"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+_DISCORD_ID = re.compile(r"[0-9]{1,20}")  # a snowflake: a 64-bit integer in decimal
+_SLACK_ID = re.compile(r"[CGD][A-Z0-9]{1,30}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,13 +19,22 @@ class ChannelRef:
 
     @classmethod
     def parse(cls, text: str) -> ChannelRef:
+        """Validate where a reference enters: a Discord id is a numeric snowflake, a Slack id
+        is C…/G…/D… in upper-case letters and digits, so a typo fails here, not at delivery."""
         text = text.strip()
         if text == "console":
             return cls("console", "console")
         platform, sep, ident = text.partition(":")
-        if not sep or platform not in ("discord", "slack", "console") or not ident.strip():
+        ident = ident.strip()
+        if not sep or platform not in ("discord", "slack", "console") or not ident:
             raise ValueError(f"bad channel reference {text!r}: use console, discord:<id> or slack:<id>")
-        return cls(platform, ident.strip())
+        if platform == "discord" and not _DISCORD_ID.fullmatch(ident):
+            raise ValueError(f"bad channel reference {text!r}: a Discord channel id is a number "
+                             "(right-click the channel → Copy Channel ID)")
+        if platform == "slack" and not _SLACK_ID.fullmatch(ident):
+            raise ValueError(f"bad channel reference {text!r}: a Slack channel id looks like C0123456789 "
+                             "(upper-case, starting with C, G or D)")
+        return cls(platform, ident)
 
     def __str__(self) -> str:
         return "console" if self.platform == "console" else f"{self.platform}:{self.external_id}"
@@ -38,6 +51,7 @@ class Entry:
     text: str  # plain text (may be only a teaser)
     is_teaser: bool = False
     author: str | None = None
+    categories: list[str] = field(default_factory=list)  # plain text, as the feed tags the item
 
 
 @dataclass(slots=True)
@@ -59,9 +73,19 @@ class Summary:
     language: str
 
 
+@dataclass(frozen=True, slots=True)
+class AlsoLink:
+    """Another outlet's article on the same story."""
+
+    feed: str
+    title: str
+    url: str | None
+    article_id: int | None = None
+
+
 @dataclass(slots=True)
 class DigestItem:
-    """One entry of a digest; `also` lists other outlets carrying the same story."""
+    """One entry of a digest: one story. `also` lists other outlets carrying it."""
 
     article_id: int
     title: str
@@ -69,7 +93,19 @@ class DigestItem:
     feed: str
     published: datetime | None
     summary: list[str]
-    also: list[tuple[str, str | None]] = field(default_factory=list)  # (feed title, url)
+    also: list[AlsoLink] = field(default_factory=list)
+    story: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """A new outlet's article on a story the channel already received (`repeat_stories = "update"`)."""
+
+    article_id: int
+    story: int
+    feed: str
+    title: str
+    url: str | None
 
 
 @dataclass(slots=True)
@@ -81,6 +117,7 @@ class Digest:
     more: int = 0
     title: str = "News digest"
     digest_id: int | None = None
+    updates: list[StoryUpdate] = field(default_factory=list)
 
 
 @dataclass(slots=True)

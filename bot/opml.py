@@ -4,6 +4,7 @@ defusedxml (no entities, no DTD retrieval), since an OPML file is outside input 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 - writing only
 
 from defusedxml import ElementTree as SafeTree
@@ -14,6 +15,9 @@ from bot.models import ChannelRef
 from bot.net import FetchError
 from bot.sources.text import clean_inline
 from bot.store import FeedRow
+
+if TYPE_CHECKING:
+    from bot.cli_commands import Progress
 
 MAX_OPML_BYTES = 20 * 1024 * 1024  # tens of thousands of feeds; more is not an OPML export
 
@@ -33,7 +37,9 @@ def read_outlines(data: bytes) -> list[tuple[str, str | None]]:
     return feeds
 
 
-async def import_file(app: App, path: str, channel: ChannelRef | None) -> int:
+async def import_file(app: App, path: str, channel: ChannelRef | None, *, progress: Progress | None = None) -> int:
+    """Subscribe `channel` to every feed outline. `progress` (the CLI's Progress) shows
+    outlines done / total with the added and skipped counts on a terminal."""
     try:
         with open(path, "rb") as file:  # capped: `feeds import /dev/zero` must not read forever
             data = file.read(MAX_OPML_BYTES + 1)
@@ -42,13 +48,25 @@ async def import_file(app: App, path: str, channel: ChannelRef | None) -> int:
     if len(data) > MAX_OPML_BYTES:
         raise UserError(f"{path} is larger than {MAX_OPML_BYTES // (1024 * 1024)} MB: not an OPML feed list")
     added = failed = 0
-    for url, title in read_outlines(data):
+    outlines = read_outlines(data)
+    if progress is not None:
+        progress.start(len(outlines), added=0, skipped=0)
+    for url, title in outlines:
         try:
             await app.add_feed(url, channel or ChannelRef.parse("console"), title=title, poll=False)
             added += 1
+            if progress is not None:
+                progress.advance(added=1)
         except (UserError, FetchError, ValueError) as exc:  # one bad outline never stops the import
             failed += 1
-            print(redact(f"skipped {url}: {exc}"), file=sys.stderr)
+            line = redact(f"skipped {url}: {exc}")
+            if progress is not None:
+                progress.advance(skipped=1)
+                progress.write(line)
+            else:
+                print(line, file=sys.stderr)
+    if progress is not None:
+        progress.close()
     print(f"imported {added} feed(s), skipped {failed}")
     return 0
 

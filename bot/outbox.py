@@ -4,24 +4,27 @@ Each rendered part is marked sent right after the platform confirms it, so a cra
 resends only unconfirmed parts, with the same nonce (Discord then returns the existing
 message instead of posting again). Failures are retried with backoff; permanent ones
 (missing access, unknown channel) are recorded on the channel and reported, never dropped.
+
+With many workers on PostgreSQL a digest is leased for a short time and the lease renewed
+after every part and in the background while posting; a worker that finds its lease taken
+over stops before the next part (the other worker resends only unconfirmed parts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from datetime import timedelta
 
 from bot import defaults
 from bot.digest.compose import digest_from_json
+from bot.fleet import Fleet, LeaseLost
 from bot.models import Notice
 from bot.ports import ChatAdapter, Clock, DeliveryError
 from bot.store import PendingDigest, Store
 
 log = logging.getLogger(__name__)
-LEASE = 600.0  # seconds a sender holds a digest it is posting
+LEASE = 600.0  # seconds a sender holds a digest it is posting (one host: a dead PID frees it at once)
 GIVE_UP_AFTER = 8  # unexpected (non-delivery) errors in a row before a digest is set aside
 
 
@@ -30,7 +33,8 @@ def nonce_for(digest_id: int, part: int) -> str:
 
 
 class Sender:
-    def __init__(self, store: Store, adapters: dict[str, ChatAdapter], clock: Clock) -> None:
+    def __init__(self, store: Store, adapters: dict[str, ChatAdapter], clock: Clock,
+                 fleet: Fleet | None = None) -> None:
         self.store = store
         self.adapters = adapters
         self.clock = clock
@@ -38,7 +42,9 @@ class Sender:
         self.stopping = asyncio.Event()
         self._missing_warned: set[str] = set()
         self.last_progress = clock.now()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.fleet = fleet or Fleet(store, clock)
+        self.owner = self.fleet.name
+        self.lease = defaults.SEND_LEASE if self.fleet.shared else LEASE
 
     async def send_due(self) -> int:
         """Send every pending digest whose time has come; returns how many completed."""
@@ -72,20 +78,17 @@ class Sender:
                             channel.ref, channel.ref.platform)
             return False
         now = self.clock.now()
-        if not await self.store.ledger.claim(pending.id, self.owner, now, now + timedelta(seconds=LEASE)):
+        ledger = self.store.ledger
+        if not await ledger.claim(pending.id, self.owner, now, now + timedelta(seconds=self.lease)):
             return False  # another running newsdigest is sending it
         try:
-            if pending.kind == "notice":
-                parts = adapter.render_notice(Notice(channel.ref, pending.payload["text"]))
-            else:
-                parts = adapter.render_digest(digest_from_json(pending.payload, pending.id))
-            for index, payload in enumerate(parts):
-                if index in pending.sent_parts:
-                    continue
-                sent = await adapter.send(channel.ref, payload, nonce=nonce_for(pending.id, index))
-                # posted: the mark must land even if we are being cancelled right now
-                await asyncio.shield(self.store.ledger.mark_part_sent(pending.id, index, sent.message_id,
-                                                                      self.clock.now()))
+            async with self.fleet.renewing(lambda until: ledger.renew(pending.id, self.owner, until),
+                                           self.lease) as lost:
+                await self._post(adapter, channel.ref, pending, lost)
+        except LeaseLost:
+            log.warning("digest %d for %s was taken over by another worker; leaving it to that one",
+                        pending.id, channel.ref)
+            return False
         except DeliveryError as exc:
             await self._retry_later(pending, channel.id, str(channel.ref), exc)
             return False
@@ -102,6 +105,23 @@ class Sender:
         if channel.last_error:
             await self.store.catalog.set_channel_error(channel.id, None)
         return True
+
+    async def _post(self, adapter: ChatAdapter, ref, pending: PendingDigest,  # noqa: ANN001 - a ChannelRef
+                    lost: asyncio.Event) -> None:
+        if pending.kind == "notice":
+            parts = adapter.render_notice(Notice(ref, pending.payload["text"]))
+        else:
+            parts = adapter.render_digest(digest_from_json(pending.payload, pending.id))
+        for index, payload in enumerate(parts):
+            if index in pending.sent_parts:
+                continue
+            if lost.is_set() or (self.fleet.shared and index and not await self.store.ledger.renew(
+                    pending.id, self.owner, self.clock.now() + timedelta(seconds=self.lease))):
+                raise LeaseLost
+            sent = await adapter.send(ref, payload, nonce=nonce_for(pending.id, index))
+            # posted: the mark must land even if we are being cancelled right now
+            await asyncio.shield(self.store.ledger.mark_part_sent(pending.id, index, sent.message_id,
+                                                                  self.clock.now()))
 
     async def _retry_later(self, pending: PendingDigest, channel_id: int, ref: str, exc: DeliveryError) -> None:
         delay = min(defaults.SEND_RETRY_MAX, defaults.SEND_RETRY_BASE * 2 ** pending.attempts)

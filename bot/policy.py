@@ -18,6 +18,7 @@ class ChannelPolicy:
     algorithm: str
     language: str
     title: str
+    repeat_stories: str = "never"
 
 
 def policy_for(channel: ChannelRow | None, settings: Settings) -> ChannelPolicy:
@@ -32,4 +33,5 @@ def policy_for(channel: ChannelRow | None, settings: Settings) -> ChannelPolicy:
         max_items=pick("max_items", d.max_items), backfill=pick("backfill", d.backfill),
         sentences=pick("sentences", s.sentences), algorithm=pick("algorithm", s.algorithm),
         language=pick("language", s.language), title=d.title,
+        repeat_stories=pick("repeat_stories", d.repeat_stories),
     )

@@ -2,6 +2,10 @@
 
 Every loop sleeps on the injected Clock, so tests drive time; a watchdog restarts a loop
 that stops making progress and says so in the log (a silent stall is the worst failure).
+
+Many services may share one PostgreSQL store (`bot.fleet`): feed polls and digest builds are
+claimed with renewed leases, and a cron digest fires on the one worker whose compare-and-set
+of the channel's schedule anchor succeeds.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from bot.app import App
 from bot.commands import CommandHandlers
 from bot.config import Secrets, Settings
 from bot.digest.schedule import is_immediate, next_fire
+from bot.fleet import HEARTBEAT, Fleet
 from bot.ingest import PollOutcome
 from bot.outbox import Sender
 from bot.policy import policy_for
 from bot.ports import ChatAdapter, Clock
-from bot.store import ChannelRow
+from bot.store import ChannelRow, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between loop checks
@@ -48,7 +53,7 @@ def wanted_adapters(settings: Settings, secrets: Secrets) -> list[str]:
     names = []
     if secrets.discord_token:
         names.append("discord")
-    if secrets.slack_bot_token:
+    if secrets.slack_bot_token or settings.slack.mode == "oauth" or settings.slack.client_id:
         names.append("slack")
     refs = {c.ref for c in settings.channels} | {r for f in settings.feeds for r in f.channels}
     if not names or "console" in refs:
@@ -67,21 +72,30 @@ class Service:
         self.store = self.app.store
         self._given_adapters = adapters
         self.adapters: dict[str, ChatAdapter] = {}
-        self.sender = Sender(self.store, self.adapters, self.clock)
+        self.fleet = Fleet(self.store, self.clock)
+        self.sender = Sender(self.store, self.adapters, self.clock, self.fleet)
         self.commands = CommandHandlers(self.app, on_digest=self.sender.wakeup.set)
         self._tasks: dict[str, asyncio.Task] = {}
         self._beats: dict[str, object] = {}
         self._stopping = asyncio.Event()
         self._first_poll = asyncio.Event()  # set once the feeds due at start were polled
+        self._wanted: set[int] = set()  # channels whose build another worker held: tried again next tick
 
     async def start(self) -> None:
         await self.app.open()
         await self.app.workers.warm()
+        await self.fleet.heartbeat()
         adapters = self._given_adapters
         if adapters is None:
             adapters = [load_adapter(n, self.settings, self.secrets, self.clock)
                         for n in wanted_adapters(self.settings, self.secrets)]
         for adapter in adapters:
+            use_store = getattr(adapter, "use_store", None)
+            if callable(use_store):  # adapters with per-workspace state (Slack installs) keep it in our store
+                use_store(self.store)
+            join = getattr(adapter, "join_fleet", None)
+            if callable(join):  # e.g. Discord: one worker registers commands, the REST budget is shared
+                join(self.fleet)
             try:
                 await adapter.start(self.commands)
             except BaseException:
@@ -93,6 +107,7 @@ class Service:
         for name, loop in self._loops().items():
             self._spawn(name, loop)
         self._spawn("watchdog", self._watchdog)
+        self._spawn("heartbeat", self._heartbeat)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -136,6 +151,9 @@ class Service:
                 await loop()
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:  # the store reconnects by itself; no traceback
+                log.warning("the %s loop lost the database (%s); restarting it", name, exc)
+                await self.clock.sleep(TICK)
             except Exception:
                 log.exception("the %s loop crashed; restarting it", name)
                 await self.clock.sleep(TICK)
@@ -155,13 +173,22 @@ class Service:
                     self._tasks[name].cancel()
                     self._spawn(name, loop)
 
+    async def _heartbeat(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(Exception):
+                await self.fleet.heartbeat()
+            await asyncio.sleep(HEARTBEAT)
+
     async def _poll_loop(self) -> None:
         while not self._stopping.is_set():
             self._beat("poller")
-            due = await self.store.catalog.due_feeds(self.clock.now())
+            due = await self.fleet.claim_feeds()  # leased: no other worker polls these meanwhile
             if due:
-                outcomes = await self.app.ingest(due)
+                async with self.fleet.polling(due):
+                    outcomes = await self.app.ingest(due)
                 await self._after_poll(outcomes)
+                if len(due) >= self.fleet.claim_limit():
+                    continue  # more may be due right now
             self._first_poll.set()
             await self.clock.sleep(TICK)
 
@@ -183,7 +210,23 @@ class Service:
                 continue
             feeds = {f.id for f in await self.store.catalog.channel_feeds(channel.id)}
             if feeds & feed_ids:
-                await self.app.digests.make(channel)
+                await self._build(channel)
+
+    async def _build(self, channel: ChannelRow) -> object:
+        """Build the channel's digest holding its build lease. While another worker builds it, the
+        channel is tried again next tick: that build may have started before our articles landed."""
+        built = await self.fleet.build(channel.id, lambda: self.app.digests.make(channel))
+        if built is self.fleet.BUSY:
+            self._wanted.add(channel.id)
+            return None
+        return built
+
+    async def _retry_wanted(self) -> None:
+        for channel_id in sorted(self._wanted):
+            self._wanted.discard(channel_id)
+            channel = await self.store.catalog.channel_by_id(channel_id)
+            if channel is not None and await self._build(channel):
+                self.sender.wakeup.set()
 
     async def _schedule_loop(self) -> None:
         # a digest that fell due while we were down must carry what arrived meanwhile: without
@@ -194,10 +237,11 @@ class Service:
         # at start, anything left undelivered for immediate channels goes out (crash recovery)
         for channel in await self.store.catalog.all_channels():
             if is_immediate(policy_for(channel, self.settings).schedule):
-                await self.app.digests.make(channel)
+                await self._build(channel)
         self.sender.wakeup.set()
         while not self._stopping.is_set():
             self._beat("scheduler")
+            await self._retry_wanted()
             now = self.clock.now()
             for channel in await self.store.catalog.all_channels():
                 try:
@@ -212,7 +256,9 @@ class Service:
             return
         fire = next_fire(policy.schedule, policy.timezone, channel.schedule_anchor or now)
         if fire is not None and fire <= now:
-            await self.store.catalog.set_schedule_anchor(channel.id, now)
+            # compare-and-set: of all workers that saw it due, exactly one moves the anchor and fires
+            if not await self.store.leases.advance_anchor(channel.id, channel.schedule_anchor, now):
+                return
             if await self.app.digests.make(channel):
                 self.sender.wakeup.set()
 

@@ -20,9 +20,13 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# the fork server preloads the parsers every job needs; the service's warm-up also loads the
-# summarizer (sumy, numpy), which a one-shot `ingest` never needs and should not pay for
-PRELOAD = ["bot.sources.feeds", "bot.sources.files", "bot.sources.pages", "bot.sources.page_source", "trafilatura"]
+# What the fork server imports before it forks workers (their pages are then shared, so PSS
+# counts them once). A one-shot `ingest` only parses feeds: feedparser and lxml, no
+# trafilatura (30 MB, 0.5 s), summarizer or platform library; a page that is not a feed
+# imports trafilatura in its worker when it comes. The service's warm-up preloads the
+# extractor in the fork server and the summarizer (sumy, numpy) in every worker.
+PARSE_PRELOAD = ["bot.sources.page_source", "bot.sources.files", "bot.pipeline.dedupe"]
+PRELOAD = [*PARSE_PRELOAD, "trafilatura"]
 WARM = [*PRELOAD, "bot.pipeline.summarize"]
 
 
@@ -50,9 +54,11 @@ class WorkerCrashed(WorkerTimeout):
 
 
 class Workers:
-    def __init__(self, processes: int | None = None) -> None:
+    def __init__(self, processes: int | None = None, *, preload: list[str] | None = None) -> None:
         self.processes = (os.cpu_count() or 1) if processes is None else processes
+        self.preload = list(PARSE_PRELOAD if preload is None else preload)
         self._executor: Executor | None = None
+        self._started = False  # a process pool has answered its first job
 
     def _pool(self) -> Executor:
         if self._executor is None:
@@ -63,14 +69,23 @@ class Workers:
                 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
                     os.environ.setdefault(var, "1")
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(PRELOAD)
+                context.set_forkserver_preload(self.preload)
                 self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
                                                      initializer=_ignore_interrupts)
         return self._executor
 
+    def use_threads(self) -> None:
+        """Close the process pool and run later jobs in threads. The CLI's `digest` parses
+        in processes, then summarizes at most a few items per channel: importing the
+        summarizer in one process is cheaper than importing it in every worker."""
+        self.close()
+        self.processes = 0
+
     async def warm(self) -> None:
         """Start the pool and import the heavy modules now, off the event loop, so the
         first real job cannot stall the loop (a chat platform's 3-second deadline)."""
+        if self._executor is None and self.preload == PARSE_PRELOAD:
+            self.preload = list(PRELOAD)  # a long-running service extracts pages: share trafilatura
         await asyncio.to_thread(self._warm_blocking)
 
     def _warm_blocking(self) -> None:
@@ -82,10 +97,18 @@ class Workers:
             _preload()
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float = 60.0) -> T:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool(), fn, *args)
+        pool = self._pool()
+        if isinstance(pool, ProcessPoolExecutor) and not self._started:
+            # submit() starts worker processes, and the first one waits for the fork server's
+            # imports: done on the loop it would stall every download for that long
+            future = asyncio.wrap_future(await asyncio.to_thread(pool.submit, fn, *args))
+        else:
+            future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         try:
-            return await asyncio.wait_for(future, timeout)
+            result = await asyncio.wait_for(future, timeout)
+            if pool is self._executor:
+                self._started = True
+            return result
         except TimeoutError:
             name = _job_name(fn)
             log.warning("a %s job ran past %.0f s; restarting the worker pool", name, timeout)
@@ -98,7 +121,7 @@ class Workers:
             raise WorkerCrashed(f"a worker process died during {name}") from None
 
     def _reset(self) -> None:
-        executor, self._executor = self._executor, None
+        executor, self._executor, self._started = self._executor, None, False
         if isinstance(executor, ProcessPoolExecutor):
             for process in list(getattr(executor, "_processes", {}).values()):
                 process.kill()
@@ -106,7 +129,7 @@ class Workers:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        executor, self._executor = self._executor, None
+        executor, self._executor, self._started = self._executor, None, False
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
         if isinstance(executor, ProcessPoolExecutor):
@@ -124,3 +147,38 @@ def _stop_forkserver() -> None:
             stop()
         except OSError as exc:
             log.debug("fork server already gone: %s", exc)
+
+
+# ---- parse jobs: what a poll runs in a worker ----------------------------------------
+# They import the parsers when called, so the process that submits them (the event loop's)
+# never loads feedparser, lxml or trafilatura. They return plain tuples, which pickle in
+# about a third of the time of the Entry dataclasses they come from.
+EntryRow = tuple  # (key, title, url, published, text, is_teaser, author, categories)
+
+
+def _rows(result: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+    return result.title, result.warning, [
+        (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories) for e in result.entries]
+
+
+def parse_source(data: bytes, url: str, content_type: str | None, charset: str | None,
+                 now: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+    """`bot.sources.page_source.parse_source`, as (feed title, parse warning, entry rows)."""
+    from bot.sources import page_source
+
+    return _rows(page_source.parse_source(data, url, content_type, charset, now))
+
+
+def read_local(ref: str, max_bytes: int, now: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+    """`bot.sources.files.read_local`, as the same rows."""
+    from bot.sources import files
+
+    return _rows(files.read_local(ref, max_bytes, now))
+
+
+def summarize(text: str, **options: Any) -> list[str]:
+    """`bot.pipeline.summarize.summarize`, imported where the job runs: the process that
+    submits it (the event loop's) need not load sumy, nltk and numpy for a worker's job."""
+    from bot.pipeline import summarize as summarizer
+
+    return summarizer.summarize(text, **options)

@@ -122,13 +122,60 @@ async def refuse(interaction: discord.Interaction, text: str) -> None:
                                             allowed_mentions=discord.AllowedMentions.none())
 
 
-def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> None:
-    """Add the six commands to `tree`; `port()` returns the core's handlers at call time."""
+def install_filters(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> None:
+    """/filter add|remove|list: the chat form of `newsdigest filters`."""
+    group = app_commands.Group(name="filter", description="Include or exclude items by words or RE2 patterns",
+                               guild_only=True)
 
-    @tree.command(name="digest", description="Post this channel's news digest now")
-    async def digest(interaction: discord.Interaction) -> None:
+    @group.command(name="add", description="Add a filter (needs Manage Channels)")
+    @app_commands.describe(action="Keep only matching items, or drop them", pattern="Words, a phrase, or a pattern",
+                           regex="The pattern is an RE2 regular expression", field="Where to look")
+    @app_commands.choices(
+        action=[app_commands.Choice(name=a, value=a) for a in ("include", "exclude")],
+        field=[app_commands.Choice(name=f, value=f) for f in ("any", "title", "text", "categories", "author")])
+    async def add(interaction: discord.Interaction, action: str, pattern: str, regex: bool = False,
+                  field: str = "any") -> None:
+        if why := refusal(interaction):
+            return await refuse(interaction, why)
         ctx = context(interaction)
-        await answer(interaction, "digest", lambda: port().digest(ctx), defer_first=True)
+        words = ["add", action + ("-regex" if regex else ""), (f"{field}:" if field != "any" else "") + pattern]
+        await answer(interaction, "filter", lambda: port().filter(ctx, words), defer_public=True)
+
+    @group.command(name="remove", description="Remove a filter by its number (needs Manage Channels)")
+    @app_commands.describe(number="The filter's number, from /filter list")
+    async def remove(interaction: discord.Interaction, number: int) -> None:
+        if why := refusal(interaction):
+            return await refuse(interaction, why)
+        ctx = context(interaction)
+        await answer(interaction, "filter", lambda: port().filter(ctx, ["remove", str(number)]), defer_public=True)
+
+    @group.command(name="list", description="This channel's filters")
+    async def show(interaction: discord.Interaction) -> None:
+        ctx = context(interaction)
+        await answer(interaction, "filter", lambda: port().filter(ctx, ["list"]))
+
+    tree.add_command(group)
+
+
+def install(tree: app_commands.CommandTree, port: Callable[[], CommandPort]) -> None:
+    """Add the commands to `tree`; `port()` returns the core's handlers at call time."""
+
+    @tree.command(name="digest", description="Post this channel's news digest now (or preview it privately)")
+    @app_commands.describe(preview="Only show me what the next digest would hold; post and record nothing")
+    async def digest(interaction: discord.Interaction, preview: bool = False) -> None:
+        ctx = context(interaction)
+        if preview:
+            await answer(interaction, "digest", lambda: port().digest_preview(ctx), defer_first=True)
+        else:
+            await answer(interaction, "digest", lambda: port().digest(ctx), defer_first=True)
+
+    @tree.command(name="why", description="Why an article was or was not posted here")
+    @app_commands.describe(url="The article's address")
+    async def why(interaction: discord.Interaction, url: str) -> None:
+        ctx = context(interaction)
+        await answer(interaction, "why", lambda: port().why(ctx, url))
+
+    install_filters(tree, port)
 
     @tree.command(name="summarize", description="Summarize a web page")
     @app_commands.describe(url="The article's address (http or https)")

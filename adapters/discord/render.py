@@ -15,7 +15,7 @@ import discord
 
 from adapters.discord import limits
 from adapters.discord.text import embed_length, escape, escape_fit, safe_url, truncate
-from bot.models import Digest, DigestItem, FeedHealth, Notice
+from bot.models import Digest, DigestItem, FeedHealth, Notice, StoryUpdate
 
 COLOR = 0x2B6CB0
 
@@ -57,9 +57,9 @@ def item_embed(item: DigestItem) -> dict[str, Any]:
     if url:
         links.append(url)
     also = []
-    for name, other in item.also[:5]:
-        other_url = safe_url(other)
-        label = escape_fit(name, 60) or "another outlet"
+    for other in item.also[:5]:
+        other_url = safe_url(other.url)
+        label = escape_fit(other.feed, 60) or "another outlet"
         also.append(f"{label} {other_url}" if other_url else label)
     tail = "\n".join(links + ([f"Also: {' · '.join(also)}"] if also else []))
     tail = truncate(tail, limits.ITEM_DESCRIPTION // 2)
@@ -93,10 +93,24 @@ def pack(embeds: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return groups
 
 
+def updates_embed(updates: list[StoryUpdate]) -> dict[str, Any]:
+    """"Update — outlet: title" lines for stories the channel already received."""
+    lines = []
+    for update in updates:
+        url = safe_url(update.url)
+        line = f"Update — {escape_fit(update.feed, 60) or 'another outlet'}: {escape_fit(update.title, 200)}"
+        lines.append(f"{line} {url}" if url else line)
+    description = truncate("\n".join(lines), limits.ITEM_DESCRIPTION)
+    return {"type": "rich", "title": "Updates", "description": description, "color": COLOR}
+
+
 def render_digest(digest: Digest) -> list[DiscordMessage]:
     """A digest as one or more messages; the header says which part is which."""
     title = escape_fit(digest.title, 200) or "News digest"
-    groups = pack([item_embed(item) for item in digest.items]) or [[]]
+    embeds = [item_embed(item) for item in digest.items]
+    if digest.updates:
+        embeds.append(updates_embed(digest.updates))
+    groups = pack(embeds) or [[]]
     count = len(digest.items) + digest.more
     messages = []
     for index, group in enumerate(groups, start=1):

@@ -2,7 +2,9 @@
 
 Mode (`[slack] mode = "auto"`): SLACK_APP_TOKEN present → Socket Mode (no public URL needed);
 otherwise SLACK_SIGNING_SECRET → HTTP mode serving /slack/events, where bolt verifies each
-request's signature and rejects timestamps more than 5 minutes off with 401.
+request's signature and rejects timestamps more than 5 minutes off with 401. `mode = "oauth"`
+(or auto with `[slack] client_id` and no SLACK_BOT_TOKEN) is HTTP mode for many workspaces:
+bolt's install flow, tokens from our encrypted store, one token per workspace (workspaces.py).
 
 Delivery is at-least-once: Slack has no idempotency key, so if the process dies after
 chat.postMessage succeeded but before the core marked the part sent, the part is posted again
@@ -29,9 +31,11 @@ from adapters.slack.client import build_client, retry_after
 from adapters.slack.commands import CommandRouter, command_names
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.permissions import AdminPolicy, split_admins
+from adapters.slack.workspaces import DEAD_TOKEN, Workspaces, bind_channel, oauth_settings
 from bot.config import Secrets, Settings
 from bot.models import ChannelRef, Digest, Notice
 from bot.ports import Clock, CommandPort, DeliveryError, SentMessage
+from bot.store.installations import Installations, SecretBox, SecretKeyError
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +63,13 @@ class SlackStartError(RuntimeError):
 
 
 def choose_mode(settings: Settings, secrets: Secrets) -> str:
-    """"socket" or "http", from `[slack] mode` and which secrets are set."""
+    """"socket", "http" or "oauth", from `[slack] mode` and which secrets are set."""
+    mode = settings.slack.mode
+    if mode == "oauth" or (mode == "auto" and settings.slack.client_id and not secrets.slack_bot_token):
+        check_oauth(settings, secrets)
+        return "oauth"
     if not secrets.slack_bot_token:
         raise SlackStartError("Slack needs SLACK_BOT_TOKEN (xoxb-…) in the environment")
-    mode = settings.slack.mode
     if mode == "auto":
         if secrets.slack_app_token:
             return "socket"
@@ -79,6 +86,20 @@ def choose_mode(settings: Settings, secrets: Secrets) -> str:
     return mode
 
 
+def check_oauth(settings: Settings, secrets: Secrets) -> SecretBox:
+    """Everything the install flow needs, or one line saying what is missing."""
+    if not settings.slack.client_id:
+        raise SlackStartError('Slack install flow (mode "oauth") needs [slack] client_id in the config')
+    for value, name in ((secrets.slack_client_secret, "SLACK_CLIENT_SECRET"),
+                        (secrets.slack_signing_secret, "SLACK_SIGNING_SECRET")):
+        if not value:
+            raise SlackStartError(f'Slack install flow (mode "oauth") needs {name} in the environment')
+    try:
+        return SecretBox(secrets.secret_key)
+    except SecretKeyError as exc:
+        raise SlackStartError(f"Slack install flow refuses to start: {exc}") from None
+
+
 class SlackAdapter:
     """The Slack side of newsdigest (see ADAPTER_CONTRACT.md for the lifecycle)."""
 
@@ -89,6 +110,9 @@ class SlackAdapter:
         self._secrets = secrets
         self._clock = clock
         self.mode = choose_mode(settings, secrets)
+        self._box = check_oauth(settings, secrets) if self.mode == "oauth" else None
+        self._repo: Installations | None = None  # set by use_store(); required in oauth mode
+        self.workspaces: Workspaces | None = None
         try:
             self.command_names = command_names(self.settings.commands)
             split_admins(self.settings.admins)
@@ -107,23 +131,41 @@ class SlackAdapter:
 
     # ---- lifecycle ---------------------------------------------------------------------
 
+    def use_store(self, store: Any) -> None:
+        """The bot's store: installations (oauth mode) and each channel's workspace."""
+        self._repo = store.installations
+
     async def start(self, commands: CommandPort) -> None:
         """Connect, register the commands, and return once commands can arrive."""
         self._session = aiohttp.ClientSession()
         try:
-            self.client = build_client(self._secrets.slack_bot_token or "", self.settings.api_base_url,
-                                       self._session)
-            auth = await self._call("auth.test", self.client.auth_test(), "SLACK_BOT_TOKEN")
-            self.bot_user_id = auth.get("user_id")
+            token = None if self.mode == "oauth" else self._secrets.slack_bot_token or ""
+            self.client = build_client(token, self.settings.api_base_url, self._session)
+            options: dict[str, Any] = {}
+            if self.mode == "oauth":
+                if self._repo is None or self._box is None:
+                    raise SlackStartError("Slack install flow needs the bot's database (use_store was not called)")
+                self.workspaces = Workspaces(self._repo, self._box, self._clock, self.settings.api_base_url,
+                                             self._session)
+                options["oauth_settings"] = oauth_settings(self.settings, self._secrets, self.workspaces.installs,
+                                                           self.workspaces.states)
+                installed = await self._repo.active("slack")
+                auth = {"user": "newsdigest", "team": f"{len(installed)} installed workspace(s)"}
+            else:
+                auth = await self._call("auth.test", self.client.auth_test(), "SLACK_BOT_TOKEN")
+                self.bot_user_id = auth.get("user_id")
             self.app = AsyncApp(
                 client=self.client,
                 signing_secret=self._secrets.slack_signing_secret or "",
-                request_verification_enabled=self.mode == "http",
+                request_verification_enabled=self.mode != "socket",
                 process_before_response=False,
                 logger=logging.getLogger("adapters.slack.bolt"),
+                **options,
             )
+            if self.workspaces is not None:
+                self.workspaces.register(self.app)
             policy = AdminPolicy(self.client, self.settings.admins)
-            self._router = CommandRouter(self.command_names, commands, policy)
+            self._router = CommandRouter(self.command_names, commands, policy, on_command=self._bind)
             self._router.register(self.app)
             if self.mode == "socket":
                 await self._start_socket()
@@ -133,6 +175,10 @@ class SlackAdapter:
             await self.stop()
             raise
         log.info("slack: ready in %s mode as %s (team %s)", self.mode, auth.get("user"), auth.get("team"))
+
+    async def _bind(self, command: dict[str, Any]) -> None:
+        if self._repo is not None:
+            await bind_channel(self._repo, self._clock, command)
 
     async def _call(self, what: str, call: Any, secret_name: str) -> Any:
         try:
@@ -172,6 +218,9 @@ class SlackAdapter:
         self.bound_port = self._runner.addresses[0][1]
         log.info("slack: HTTP mode listening on http://%s:%d%s", self.settings.http_host,
                  self.bound_port, EVENTS_PATH)
+        if self.mode == "oauth":
+            log.info("slack: install link http://%s:%d%s (behind your public HTTPS URL)", self.settings.http_host,
+                     self.bound_port, self.settings.install_path)
 
     async def stop(self) -> None:
         """Close the socket, the HTTP listener and the client session (safe to call twice)."""
@@ -209,9 +258,12 @@ class SlackAdapter:
         key = f"{channel.external_id}/{nonce}"
         if key in self._sent:
             return self._sent[key]
+        client, workspace = self.client, None
+        if self.workspaces is not None:  # the channel's own workspace token; refused before any call if dead
+            client, workspace = await self.workspaces.client_for(channel)
         async with self.pacer.slot(channel.external_id):
             try:
-                resp = await self.client.chat_postMessage(
+                resp = await client.chat_postMessage(
                     channel=channel.external_id,
                     text=payload["text"],
                     blocks=payload.get("blocks"),
@@ -219,6 +271,9 @@ class SlackAdapter:
                     unfurl_media=False,
                 )
             except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                if workspace is not None and self.workspaces is not None and error in DEAD_TOKEN:
+                    await self.workspaces.token_died(workspace, error)
                 raise self._delivery_error(channel, exc) from None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 reason = type(exc).__name__

@@ -60,7 +60,8 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         return wait is None or wait <= self.max_wait
 
 
-def build_client(token: str, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
+def build_client(token: str | None, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
+    """`token` None: a client for calls that carry their own credentials (the OAuth exchange)."""
     handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler(), CappedRateLimitRetryHandler()]
     return AsyncWebClient(
         token=token,

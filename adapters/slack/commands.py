@@ -83,15 +83,18 @@ def _looks_like_timezone(token: str) -> bool:
 
 
 Handler = Callable[..., Awaitable[None]]
+OnCommand = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class CommandRouter:
     """Registers one bolt listener per command and translates to the core's CommandPort."""
 
-    def __init__(self, names: Mapping[str, str], port: CommandPort, policy: AdminPolicy):
+    def __init__(self, names: Mapping[str, str], port: CommandPort, policy: AdminPolicy,
+                 on_command: OnCommand | None = None):
         self.names = dict(names)
         self._port = port
         self._policy = policy
+        self._on_command = on_command  # e.g. remember which workspace the channel belongs to
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def register(self, app: AsyncApp) -> None:
@@ -99,19 +102,21 @@ class CommandRouter:
             app.command(slash)(self._listener(canonical))
 
     def _listener(self, canonical: str) -> Handler:
-        async def listener(ack: Any, command: dict[str, Any], respond: Any) -> None:
-            await self.handle(canonical, command, ack, respond)
+        async def listener(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
+            await self.handle(canonical, command, ack, respond, client)
 
         listener.__name__ = f"slack_{canonical}"
         return listener
 
-    async def handle(self, canonical: str, command: dict[str, Any], ack: Any, respond: Any) -> None:
+    async def handle(self, canonical: str, command: dict[str, Any], ack: Any, respond: Any,
+                     client: Any = None) -> None:
+        """`client` is bolt's per-request client, carrying the token of the caller's workspace."""
         args = parse_args(command.get("text", ""))
         usage = self._usage(canonical, args)
         if usage:
             await ack(**render_reply(Reply(text=usage, ok=False)))
             return
-        work = asyncio.ensure_future(self._run(canonical, command, args))
+        work = asyncio.ensure_future(self._run(canonical, command, args, client))
         self._tasks.add(work)
         work.add_done_callback(self._tasks.discard)
         if canonical == "summarize":  # always slow: fetch + summarize
@@ -149,9 +154,11 @@ class CommandRouter:
             log.warning("slack: response_url refused the answer (HTTP %s: %s)",
                         resp.status_code, clip(str(resp.body), 200))
 
-    async def _run(self, canonical: str, command: dict[str, Any], args: list[str]) -> Reply:
+    async def _run(self, canonical: str, command: dict[str, Any], args: list[str], client: Any) -> Reply:
         try:
-            ctx = await self._context(command)
+            if self._on_command is not None:
+                await self._on_command(command)
+            ctx = await self._context(command, client)
             if canonical in MANAGING and not ctx.can_manage:
                 return Reply(text=REFUSAL, ok=False)
             return await self._call(canonical, ctx, args)
@@ -160,12 +167,12 @@ class CommandRouter:
             return Reply(text="Sorry, that failed because of an internal error; the bot's log has details.",
                          ok=False)
 
-    async def _context(self, command: dict[str, Any]) -> CommandContext:
+    async def _context(self, command: dict[str, Any], client: Any) -> CommandContext:
         user_id = str(command.get("user_id") or "")
         return CommandContext(
             channel=ChannelRef("slack", str(command.get("channel_id") or "")),
             user_id=user_id,
-            can_manage=bool(user_id) and await self._policy.can_manage(user_id),
+            can_manage=bool(user_id) and await self._policy.can_manage(user_id, client),
             channel_name=command.get("channel_name"),
             user_name=command.get("user_name"),
         )

@@ -46,22 +46,24 @@ class AdminPolicy:
         self._user_cache: dict[str, tuple[float, bool]] = {}
         self._group_cache: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def can_manage(self, user_id: str) -> bool:
+    async def can_manage(self, user_id: str, client: AsyncWebClient | None = None) -> bool:
+        """`client` carries the caller's workspace token (many workspaces); default: ours."""
+        client = client or self._client
         if user_id in self._users:
             return True
-        if await self._is_workspace_admin(user_id):
+        if await self._is_workspace_admin(user_id, client):
             return True
         for group in sorted(self._groups):
-            if user_id in await self._group_members(group):
+            if user_id in await self._group_members(group, client):
                 return True
         return False
 
-    async def _is_workspace_admin(self, user_id: str) -> bool:
+    async def _is_workspace_admin(self, user_id: str, client: AsyncWebClient) -> bool:
         cached = self._user_cache.get(user_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            resp = await self._client.users_info(user=user_id)
+            resp = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("slack: users.info for %s failed (%s); treating as not an admin",
                         user_id, exc.response.get("error"))
@@ -72,12 +74,12 @@ class AdminPolicy:
         self._user_cache[user_id] = (time.monotonic() + self._ttl, admin)
         return admin
 
-    async def _group_members(self, group: str) -> frozenset[str]:
+    async def _group_members(self, group: str, client: AsyncWebClient) -> frozenset[str]:
         cached = self._group_cache.get(group)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            resp = await self._client.usergroups_users_list(usergroup=group)
+            resp = await client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
             log.warning("slack: usergroups.users.list for %s failed (%s)", group, exc.response.get("error"))
             return frozenset()

@@ -133,7 +133,7 @@ def item_blocks(item: DigestItem) -> list[dict[str, Any]]:
         meta.append(when)
     line = " · ".join(meta)
     if item.also:
-        others = [link(url, name, 100) for name, url in item.also[:ALSO_MAX]]
+        others = [link(other.url, other.feed, 100) for other in item.also[:ALSO_MAX]]
         extra = len(item.also) - ALSO_MAX
         line += " · also: " + ", ".join(others) + (f" and {extra} more" if extra > 0 else "")
     return [section(body), context(line)]
@@ -177,12 +177,17 @@ def render_digest(digest: Digest) -> list[SlackMessage]:
         if not messages[-1].fits(blocks) and messages[-1].blocks:
             messages.append(_Message())
         messages[-1].add(blocks, item.title or "(untitled)")
+    for update in digest.updates:  # stories the channel already received, one line each
+        line = [context(f"Update — {clip(update.feed, 100)}: {link(update.url, update.title or '(untitled)', 200)}")]
+        if not messages[-1].fits(line):
+            messages.append(_Message())
+        messages[-1].add(line, f"Update: {update.title}")
     if digest.more > 0:
         more = [context(f"…and {digest.more} more")]
         if not messages[-1].fits(more):
             messages.append(_Message())
         messages[-1].add(more)
-    if not digest.items and digest.more <= 0:
+    if not digest.items and not digest.updates and digest.more <= 0:
         messages[-1].add([section("Nothing new.")])
 
     total = len(messages)

@@ -26,8 +26,15 @@ def render_digest_text(digest: Digest, width: int = WIDTH) -> str:
         for sentence in item.summary:
             lines.extend(textwrap.wrap(clean_inline(sentence), width, initial_indent="   - ",
                                        subsequent_indent="     "))
-        for feed, url in item.also:
-            lines.append(f"   also: {clean_inline(feed, 120)}" + (f" {clean_inline(url, 500)}" if url else ""))
+        for other in item.also:
+            lines.append(f"   also: {clean_inline(other.feed, 120)}"
+                         + (f" {clean_inline(other.url, 500)}" if other.url else ""))
+    if digest.updates:
+        lines.append("")
+        for update in digest.updates:
+            line = f"Update — {clean_inline(update.feed, 120)}: {clean_inline(update.title, 300)}"
+            lines.extend(textwrap.wrap(line + (f" {clean_inline(update.url, 500)}" if update.url else ""), width,
+                                       subsequent_indent="   "))
     if digest.more:
         lines += ["", f"…and {digest.more} more"]
     lines.append("")

@@ -1,15 +1,20 @@
 """Boilerplate removal before summarizing.
 
 Feeds and extracted pages carry text that is not the story: newsletter prompts, ad
-markers, share and cookie banners, bylines, photo credits, agency datelines and the
-headline repeated as the first line. Any of these can outscore real sentences (they are
-short and sit at the top), so they go before sentence splitting. Whole lines are dropped
+markers, share and cookie banners, bylines, photo credits, agency datelines, the
+headline repeated as the first line, and (see `boilerplate`) date lines, bare URLs,
+legal and reprint notices, pitches and teasers in the languages we summarize. Any of
+these can outscore real sentences (they are short and sit at the top), so they go before
+sentence splitting. Whole lines are dropped
 by pattern; a few inline fragments are cut out of the text.
 """
 
 from __future__ import annotations
 
 import re
+
+from bot.pipeline.boilerplate import is_noise, strip_notices
+from bot.pipeline.sentences import split_paragraph
 
 _I = re.IGNORECASE
 
@@ -44,7 +49,8 @@ _LINE_RE = re.compile(r"^(?:" + "|".join(_LINE_PATTERNS) + r")$", _I)
 # bylines are names, so case matters: "By Jane Doe, Staff Reporter" but not "By Monday, it had gone."
 _NAME = r"[A-Z][\w.'’\-]*"
 _BYLINE_RE = re.compile(
-    rf"^(?:By|BY|Written by|Words by|Story by)\s+{_NAME}(?:\s+(?:{_NAME}|de|van|von|der|and|&))*"
+    r"^(?:By|BY|Written by|Words by|Story by|Von|Par|Por|Di|di|Door|Av|Af|Autor:?|Autorin:?|Auteur\s*:)"
+    rf"\s+{_NAME}(?:\s+(?:{_NAME}|de|van|von|der|and|&))*"
     rf"(?:\s*[,|\-–—]\s*{_NAME}(?:\s+(?:{_NAME}|and|&|for|of|the))*)*\.?$"
 )
 
@@ -65,6 +71,8 @@ _DATELINE_RE = re.compile(
     r"\((?i:CNN|AP|AFP|Reuters|UPI|BBC|Bloomberg|CNN Money|EW\.com|Mashable|The Conversation)\)"
     r"\s*(?:--|—|–|-|:)?\s*"
 )
+TRAILING_LABEL_WORDS = 8
+SHORT_LINE_WORDS = 30
 _ENDS_SENTENCE = re.compile(r"[.!?…:;\"'”’)\]]$")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -74,7 +82,7 @@ def _normal(text: str) -> str:
 
 
 def _keep(line: str) -> bool:
-    return not (_LINE_RE.match(line) or _BYLINE_RE.match(line))
+    return not (_LINE_RE.match(line) or _BYLINE_RE.match(line) or is_noise(line))
 
 
 def clean_text(text: str, title: str | None = None) -> str:
@@ -98,7 +106,7 @@ def clean_text(text: str, title: str | None = None) -> str:
             continue
         if not current:
             line = _DATELINE_RE.sub("", line, count=1)
-        line = _SPACES.sub(" ", _INLINE_RE.sub(" ", line)).strip()
+        line = _without_noise_sentences(_SPACES.sub(" ", _INLINE_RE.sub(" ", strip_notices(line))).strip())
         if not line or not _keep(line):
             continue
         seen_content = True
@@ -109,4 +117,30 @@ def clean_text(text: str, title: str | None = None) -> str:
             current = []
     if current:
         paragraphs.append(" ".join(current))
-    return "\n\n".join(paragraphs)
+    return "\n\n".join(_without_trailing_labels(paragraphs))
+
+
+_SENTENCE_MARKS = re.compile(r"[.!?]\s")
+
+
+def _without_noise_sentences(line: str) -> str:
+    """A short line of two or more sentences ("Liked this story? Share it!") loses the ones that
+    are noise; long paragraphs are left to `strip_notices` (splitting every line costs time)."""
+    if len(line.split()) > SHORT_LINE_WORDS or not _SENTENCE_MARKS.search(line):
+        return line
+    sentences = split_paragraph(line)
+    kept = [s for s in sentences if not is_noise(s)]
+    return line if len(kept) == len(sentences) else " ".join(kept)
+
+
+def _without_trailing_labels(paragraphs: list[str]) -> list[str]:
+    """Short unpunctuated lines after the story's last sentence are block headings and labels
+    ("More from the region", "Filed under: Food", "Source: City council"), not story text."""
+    end = len(paragraphs)
+    while end > 1 and _is_label(paragraphs[end - 1]) and any(_ENDS_SENTENCE.search(p) for p in paragraphs[:end - 1]):
+        end -= 1
+    return paragraphs[:end]
+
+
+def _is_label(paragraph: str) -> bool:
+    return len(paragraph.split()) <= TRAILING_LABEL_WORDS and not _ENDS_SENTENCE.search(paragraph)

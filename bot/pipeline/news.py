@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 from sumy.summarizers.lex_rank import LexRankSummarizer
 
+from bot.pipeline.boilerplate import is_noise
 from bot.pipeline.languages import stemmer_for, stop_words_for
 from bot.pipeline.sentences import split_words
 
@@ -163,6 +164,7 @@ class Features:
     bad: np.ndarray  # junk for reasons other than length
     quote: np.ndarray  # 1 where the sentence opens or closes a direct quotation
     speech: np.ndarray  # 1 where the sentence speaks in the first or second person
+    noise: np.ndarray | None = None  # never story text (timestamps, URLs, notices): never picked
 
 
 def features(sentences: list[str], *, title: str | None, language: str,
@@ -183,6 +185,7 @@ def features(sentences: list[str], *, title: str | None, language: str,
         quote=np.asarray([bool(_QUOTE_OPEN.match(s) or _QUOTE_ATTRIBUTED.search(s)) for s in sentences],
                          dtype=float),
         speech=np.asarray([bool(_SPEECH.search(s)) for s in sentences], dtype=float),
+        noise=np.asarray([is_noise(s) for s in sentences], dtype=bool),
     )
 
 
@@ -210,7 +213,8 @@ def scores(f: Features, params: NewsParams) -> np.ndarray:
 
 
 def junk_mask(f: Features, params: NewsParams) -> np.ndarray:
-    return f.bad | (f.lengths < params.min_words) | (f.lengths > params.max_words)
+    junk = f.bad | (f.lengths < params.min_words) | (f.lengths > params.max_words)
+    return junk if f.noise is None else junk | f.noise
 
 
 def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list[int]:
@@ -220,7 +224,7 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
     must clearly beat); then picks are greedy by score minus MMR redundancy.
     """
     if f.n <= count:
-        return list(range(f.n))
+        return [i for i in range(f.n) if f.noise is None or not f.noise[i]]
     score = scores(f, params)
     junk = junk_mask(f, params)
     clean = [i for i in range(f.n) if not junk[i]]
@@ -228,9 +232,16 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
         score = score.copy()
         for i in clean[: params.backbone]:
             score[i] += params.backbone_bonus
+    usable = [i for i in range(f.n) if f.noise is None or not f.noise[i]]
+    # once a real sentence is picked, pad only with sentences that failed on length, never with
+    # captions, headings or other junk (a short article gets a shorter summary instead)
+    padding = [i for i in usable if not f.bad[i]]
     picked: list[int] = []
-    while len(picked) < count:
-        pool = [i for i in clean if i not in picked] or [i for i in range(f.n) if i not in picked]
+    while len(picked) < min(count, len(usable)):
+        pool = ([i for i in clean if i not in picked] or [i for i in padding if i not in picked]
+                or ([i for i in usable if i not in picked] if not picked else []))
+        if not pool:
+            break
         best = max(pool, key=lambda i: (score[i] - params.mmr * max((f.cosine[i, j] for j in picked),
                                                                    default=0.0), -i))
         picked.append(best)
@@ -240,8 +251,9 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
 def news_summary(sentences: list[str], *, title: str | None, count: int, language: str,
                  params: NewsParams = DEFAULT_PARAMS) -> list[str]:
     """Pick `count` of `sentences` (already cleaned and split), returned in article order."""
-    if len(sentences) <= count:
-        return list(sentences)
+    if len(sentences) <= count:  # all of them, but no junk beside real sentences
+        kept = [s for s in sentences if not is_noise(s)]
+        return [s for s in kept if not _is_junk(s)] or kept
     f = features(sentences, title=title, language=language, params=params)
     return [sentences[i] for i in select(f, count, params)]
 

@@ -24,7 +24,7 @@ def parse_source(data: bytes, url: str, content_type: str | None, charset: str |
                  now: datetime | None = None) -> SourceResult:
     """Feed bytes → entries; an HTML page that is not a feed → one entry."""
     try:
-        return parse_feed(data, url, content_type, now)
+        return parse_feed(data, url, content_type, now, charset)
     except FeedParseError:
         if not looks_like_html(data, content_type):
             raise

@@ -1,20 +1,50 @@
-"""HTML fragments from feeds → plain text with paragraph breaks (lxml, already a dependency)."""
+"""Untrusted text from feeds and pages → plain text with paragraph breaks (lxml, already a dependency).
+
+Every piece of feed text (feed title, entry title, author, category, body) goes through
+`plain_text` with how it was declared: HTML is parsed, so each entity is decoded exactly
+once (`AT&amp;T` is the HTML for "AT&T", `&#146;` the Windows-1252 apostrophe, as
+browsers read them); declared plain text is kept as written; undeclared text (RSS, JSON
+Feed) is read as HTML only when it carries real HTML markup or entity references.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from typing import Literal
 
 import lxml.html
 from lxml import etree
 
+Kind = Literal["html", "text", "guess"]
+
 BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
-              "article", "pre", "figure", "figcaption", "ul", "ol", "table", "header", "footer"}
-DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form", "button")
+              "article", "pre", "figure", "figcaption", "ul", "ol", "table", "header", "footer", "main",
+              "dl", "dt", "dd", "hr", "aside", "nav", "address", "details", "summary"}
+CELL_TAGS = {"td", "th"}
+# never text a reader sees: code, styling, embedded objects, form controls, the document head
+DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "math", "form", "button",
+             "template", "select", "textarea", "head", "title", "canvas", "audio", "video", "map")
+_DROP_BLOCK = re.compile(r"<(" + "|".join(DROP_TAGS) + r")\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_ANY_TAG = re.compile(r"<!--.*?(?:-->|$)|<[^>]*>", re.DOTALL)
 # bidi overrides/isolates and zero-width characters can disguise text; drop them
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
                                     "\u2066\u2067\u2068\u2069\u200e\u200f"))
 
+# elements of HTML (current and common legacy): a plain-text value using one of these is HTML
+HTML_ELEMENTS = frozenset(
+    "a abbr acronym address area article aside audio b base bdi bdo big blockquote body br button canvas "
+    "caption center cite code col colgroup data dd del details dfn dialog div dl dt em embed fieldset "
+    "figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hr html i iframe img "
+    "input ins kbd label legend li link main map mark meta meter nav noscript object ol optgroup option "
+    "output p param picture pre progress q rp rt ruby s samp script section select small source span "
+    "strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time title "
+    "tr track tt u ul var video wbr math".split())
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:[\s/][^<>]*)?>")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});")
+_DOCUMENT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype|html|head|body)\b",
+                       re.IGNORECASE | re.DOTALL)
 
 _ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -44,28 +74,80 @@ def clean_block(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def _has_entities(text: str) -> bool:
+    return "&" in text and any(html.unescape(m.group()) != m.group() for m in _ENTITY.finditer(text))
+
+
+def _has_html_tags(text: str) -> bool:
+    return "<" in text and any(m.group(1).lower() in HTML_ELEMENTS for m in _TAG.finditer(text))
+
+
+def looks_like_html(text: str) -> bool:
+    """Undeclared text is HTML when it uses an HTML element or a defined entity reference;
+    `x < y`, `AT&T` or `the <blink> tag` stay literal."""
+    return _has_html_tags(text) or _has_entities(text)
+
+
+def plain_text(value: object, kind: Kind = "guess") -> str:
+    """Feed text of a declared kind → plain paragraphs; anything but a string is no text.
+
+    Undeclared text with HTML elements is parsed as HTML; with only entity references
+    (`it&apos;s`, `&lt;!channel&gt;`) the references are decoded and nothing else is
+    touched, so a literal `<!channel>` or `<@123>` beside them stays text."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if kind == "html" or (kind == "guess" and _has_html_tags(value)):
+        return html_to_text(value)
+    if kind == "guess" and _has_entities(value):
+        return clean_block(html.unescape(value))
+    return clean_block(value)
+
+
+def plain_line(value: object, kind: Kind = "guess", limit: int | None = None) -> str:
+    """A title, name or tag: plain text on one line."""
+    return clean_inline(plain_text(value, kind), limit)
+
+
+def _regex_text(fragment: str) -> str:
+    """Last resort for markup lxml refuses: drop code blocks whole, then every tag."""
+    return html.unescape(_ANY_TAG.sub(" ", _DROP_BLOCK.sub(" ", fragment)))
+
+
+def _parse(fragment: str):
+    if _DOCUMENT.match(fragment):
+        root = lxml.html.document_fromstring(fragment)
+        body = root.find("body")
+        return body if body is not None else root
+    return lxml.html.fragment_fromstring(fragment, create_parent="div")
+
+
 def html_to_text(fragment: str) -> str:
+    """HTML → plain paragraphs: entities decoded once, no script, style or embedded text."""
     if not fragment or not fragment.strip():
         return ""
     if "<" not in fragment:
-        return clean_block(fragment)
+        return clean_block(html.unescape(fragment))
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = _parse(fragment)
     except (etree.ParserError, ValueError):
-        return clean_block(re.sub(r"<[^>]+>", " ", fragment))
-    for bad in root.iter(*DROP_TAGS):
-        bad.drop_tree() if bad.getparent() is not None else None
+        return clean_block(_regex_text(fragment))
+    # collect first: dropping while iterating skips the next sibling (a <script> after a <noscript>)
+    for bad in list(root.iter(*DROP_TAGS)):
+        if bad.getparent() is not None:
+            bad.drop_tree()
     chunks: list[str] = []
 
     def walk(node) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag.lower() in BLOCK_TAGS:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in BLOCK_TAGS:
             chunks.append("\n\n")
+        elif tag in CELL_TAGS:
+            chunks.append(" ")
         if node.text and tag:
             chunks.append(node.text)
         for child in node:
             walk(child)
-        if tag.lower() in BLOCK_TAGS:
+        if tag in BLOCK_TAGS:
             chunks.append("\n\n")
         if node.tail:
             chunks.append(node.tail)

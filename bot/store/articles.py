@@ -8,10 +8,10 @@ summarized once and delivered to a channel once, however many feeds carry it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.store.db import Database, iso, parse_iso
+from bot.store.db import Database, iso, parse_iso, rows_of
 
 MIN_TEXT_FOR_HASH_MATCH = 200  # below this, equal text (e.g. empty teasers) says nothing
 CHUNK = 500  # values per IN (...) query, well under SQLite's variable limit
@@ -28,6 +28,8 @@ class NewEntry:
     text: str
     content_hash: str
     is_teaser: bool
+    author: str | None = None
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -42,16 +44,26 @@ class ArticleRow:
     full_text_tried: bool
     feed_title: str | None = None
     first_seen: datetime | None = None
+    story_id: int | None = None
+    author: str | None = None
+    categories: list[str] = field(default_factory=list)
+    feed_ids: list[int] = field(default_factory=list)  # the channel's feeds that carry it (candidates only)
+    fetched: datetime | None = None
 
 
 def _article(row) -> ArticleRow:
-    keys = row.keys()
+    keys = set(row.keys())  # an asyncpg Record's keys() is a one-pass iterator
+    feeds = row["feed_ids"] if "feed_ids" in keys else None
     return ArticleRow(
         id=row["id"], url=row["url"], canonical_url=row["canonical_url"], title=row["title"],
         published=parse_iso(row["published"]), text=row["text"], is_teaser=bool(row["is_teaser"]),
         full_text_tried=bool(row["full_text_tried"]),
         feed_title=row["feed_title"] if "feed_title" in keys else None,
         first_seen=parse_iso(row["first_seen"]) if "first_seen" in keys else None,
+        story_id=row["story_id"], author=row["author"],
+        categories=json.loads(row["categories"]) if row["categories"] else [],
+        feed_ids=sorted(int(f) for f in str(feeds).split(",") if f) if feeds else [],
+        fetched=parse_iso(row["fetched"]),
     )
 
 
@@ -60,7 +72,7 @@ class Articles:
         self.db = db
 
     async def known_keys(self, feed_id: int, keys: list[str]) -> set[str]:
-        rows = await _chunked(self.db.conn, KNOWN_KEYS_SQL, (feed_id,), keys)
+        rows = await _chunked(None, KNOWN_KEYS_SQL, (feed_id,), keys, self.db)
         return {r[0] for r in rows}
 
     async def store_entries(self, feed_id: int, entries: list[NewEntry], now: datetime,
@@ -79,10 +91,10 @@ class Articles:
             # within one feed even a short item is the same item when its content is: a feed
             # that changes GUIDs on every fetch and has no links must not repost
             same_feed = await _lookup_in_feed(conn, feed_id, [e.content_hash for e in fresh])
-            # we hold the write lock (BEGIN IMMEDIATE), so ids can be assigned here and the
-            # rows written with executemany: a few round trips per feed instead of per entry
-            async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
-                next_id = int((await cur.fetchone())[0]) + 1
+            # we hold the write lock, so ids can be reserved here (MAX(id)+1 in SQLite, the
+            # identity sequence in PostgreSQL) and the rows written with executemany: a few
+            # round trips per feed instead of per entry
+            free = iter(await self.db.reserve_ids(conn, "articles", len(fresh)))  # at most one each
             articles, links = [], []
             # feeds list newest first: storing in reverse gives newer items higher ids, which
             # breaks ties between undated items the right way (newest first)
@@ -93,9 +105,10 @@ class Articles:
                 if article_id is None:
                     article_id = same_feed.get(entry.content_hash)
                 if article_id is None:
-                    article_id, next_id = next_id, next_id + 1
+                    article_id = next(free)
                     articles.append((article_id, entry.canonical_url, entry.url, entry.title, iso(entry.published),
-                                     iso(now), entry.content_hash, entry.text, int(entry.is_teaser)))
+                                     iso(now), entry.content_hash, entry.text, int(entry.is_teaser), entry.author,
+                                     json.dumps(entry.categories, ensure_ascii=False) if entry.categories else None))
                     if entry.canonical_url:
                         by_url[entry.canonical_url] = article_id
                     by_hash.setdefault(entry.content_hash, article_id)
@@ -103,9 +116,10 @@ class Articles:
                 links.append((feed_id, entry.key, article_id, iso(now)))
             await conn.executemany(
                 "INSERT INTO articles (id, canonical_url, url, title, published, fetched, content_hash, text, "
-                "is_teaser) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
+                "is_teaser, author, categories) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
             await conn.executemany(
-                "INSERT OR IGNORE INTO entries (feed_id, entry_key, article_id, first_seen) VALUES (?, ?, ?, ?)",
+                "INSERT INTO entries (feed_id, entry_key, article_id, first_seen) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 links)
             for channel_id, backfill in backfill_for.items():
                 await baseline(conn, channel_id, feed_id, backfill, now)
@@ -135,22 +149,25 @@ class Articles:
                            summary: list[str]) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO summaries (article_id, algorithm, sentences, language, body) "
-                "VALUES (?, ?, ?, ?, ?)", (article_id, algorithm, sentences, language, json.dumps(summary)))
+                "INSERT INTO summaries (article_id, algorithm, sentences, language, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (article_id, algorithm, sentences, language) DO UPDATE SET body = excluded.body",
+                (article_id, algorithm, sentences, language, json.dumps(summary)))
 
     async def count(self) -> int:
         return int(await self.db.scalar("SELECT COUNT(*) FROM articles") or 0)
 
 
-async def _chunked(conn, sql: str, prefix: tuple, values: list[str]) -> list[tuple]:
-    """Run `sql` (with one `{marks}` IN list) over many values in chunks; rows of all chunks."""
+async def _chunked(conn, sql: str, prefix: tuple, values: list[str], db: Database | None = None) -> list[tuple]:
+    """Run `sql` (with one `{marks}` IN list) over many values in chunks; rows of all chunks.
+    On a transaction's `conn`, or outside any transaction through `db`."""
     rows: list[tuple] = []
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), CHUNK):
         chunk = unique[start:start + CHUNK]
         query = sql.format(marks=",".join("?" * len(chunk)))
-        async with conn.execute(query, (*prefix, *chunk)) as cur:
-            rows.extend(tuple(r) for r in await cur.fetchall())
+        found = await (db.fetchall(query, (*prefix, *chunk)) if db is not None
+                       else rows_of(conn, query, (*prefix, *chunk)))
+        rows.extend(tuple(r) for r in found)
     return rows
 
 
@@ -187,7 +204,8 @@ async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: date
         "ORDER BY COALESCE(a.published, e.first_seen) DESC, e.id DESC", (feed_id, channel_id)) as cur:
         ids = [int(r[0]) for r in await cur.fetchall()]
     await conn.executemany(
-        "INSERT OR IGNORE INTO deliveries (channel_id, article_id, state, created) VALUES (?, ?, 'skipped', ?)",
+        "INSERT INTO deliveries (channel_id, article_id, state, created) VALUES (?, ?, 'skipped', ?) "
+        "ON CONFLICT DO NOTHING",
         [(channel_id, article_id, iso(now)) for article_id in ids[backfill:]])
     await conn.execute("UPDATE subscriptions SET baselined = 1 WHERE channel_id = ? AND feed_id = ?",
                        (channel_id, feed_id))

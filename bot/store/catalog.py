@@ -39,10 +39,11 @@ class ChannelRow:
     language: str | None
     schedule_anchor: datetime | None
     last_error: str | None
+    repeat_stories: str | None = None
 
 
 CHANNEL_SETTINGS = ("name", "timezone", "schedule", "max_items", "backfill", "sentences", "algorithm",
-                    "language")
+                    "language", "repeat_stories")
 
 
 def _feed(row) -> FeedRow:
@@ -60,7 +61,7 @@ def _channel(row) -> ChannelRow:
         timezone=row["timezone"], schedule=row["schedule"], max_items=row["max_items"],
         backfill=row["backfill"], sentences=row["sentences"], algorithm=row["algorithm"],
         language=row["language"], schedule_anchor=parse_iso(row["schedule_anchor"]),
-        last_error=row["last_error"],
+        last_error=row["last_error"], repeat_stories=row["repeat_stories"],
     )
 
 
@@ -208,7 +209,7 @@ class Catalog:
     async def claim_config_item(self, item: str, now: datetime) -> bool:
         """True the first time a config item (a feed-channel pair) is seen, False after."""
         async with self.db.transaction() as conn:
-            cur = await conn.execute("INSERT OR IGNORE INTO config_applied (item, applied) VALUES (?, ?)",
+            cur = await conn.execute("INSERT INTO config_applied (item, applied) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                      (item, iso(now)))
             return cur.rowcount == 1
 

@@ -1,20 +1,16 @@
-"""SQLite connection, pragmas and versioned migrations.
+"""The shared part of both store backends: versioned migrations, time helpers, and the
+`Database` seam that the SQLite (`sqlite.py`) and PostgreSQL (`postgres.py`) backends implement.
 
-WAL lets readers run while the single writer commits; `synchronous=FULL` makes the
-delivery ledger durable across power loss, not only across application crashes.
+The migrations are written in SQLite's dialect; the PostgreSQL backend translates the few
+type names that differ (see `postgres.pg_schema`). Both count applied migrations the same way.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from pathlib import Path
-
-import aiosqlite
+from typing import Any, Protocol
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema
@@ -133,6 +129,68 @@ MIGRATIONS: list[str] = [
     ALTER TABLE digests ADD COLUMN lease_owner TEXT;
     ALTER TABLE digests ADD COLUMN lease_until TEXT;
     """,
+    # 4: stories across outlets, filters, and the reasons `why` reads
+    """
+    ALTER TABLE articles ADD COLUMN story_id INTEGER;
+    ALTER TABLE articles ADD COLUMN author TEXT;
+    ALTER TABLE articles ADD COLUMN categories TEXT;
+    CREATE INDEX articles_story ON articles(story_id);
+    CREATE INDEX articles_fetched ON articles(fetched);
+    ALTER TABLE channels ADD COLUMN repeat_stories TEXT;
+    ALTER TABLE deliveries ADD COLUMN reason TEXT;
+    CREATE TABLE filters (
+        id INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        feed_id INTEGER REFERENCES feeds(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        field TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX filters_channel ON filters(channel_id);
+    """,
+    # 5: many workspaces per platform (Slack OAuth installs); secrets are stored encrypted
+    """
+    CREATE TABLE installations (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        enterprise TEXT NOT NULL DEFAULT '',
+        bot_user_id TEXT,
+        scopes TEXT,
+        sealed BLOB,
+        installed TEXT NOT NULL,
+        revoked TEXT,
+        revoked_reason TEXT,
+        PRIMARY KEY (platform, workspace, enterprise)
+    );
+    CREATE TABLE channel_workspaces (
+        channel_ref TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        enterprise TEXT NOT NULL DEFAULT '',
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX channel_workspaces_workspace ON channel_workspaces(platform, workspace, enterprise);
+    CREATE TABLE oauth_states (
+        state TEXT PRIMARY KEY,
+        created TEXT NOT NULL
+    );
+    """,
+    # 6: many workers on one PostgreSQL store: time-bounded leases on feed polls and digest
+    # builds, and named leases for fleet-wide roles (e.g. registering Discord commands)
+    """
+    ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE feeds ADD COLUMN lease_until TEXT;
+    ALTER TABLE channels ADD COLUMN build_owner TEXT;
+    ALTER TABLE channels ADD COLUMN build_until TEXT;
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        lease_until TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -151,105 +209,56 @@ def parse_iso(text: str | None) -> datetime | None:
 
 
 class StoreError(Exception):
-    """The database file cannot be opened or used."""
+    """The database cannot be opened or used."""
 
 
-class Database:
-    """One aiosqlite connection; writes go through `transaction()` (BEGIN IMMEDIATE)."""
+class DatabaseUnavailable(StoreError):
+    """The connection to the database server was lost in the middle of a transaction (rolled back)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._conn: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()  # one writer at a time on the shared connection
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("database is not open")
-        return self._conn
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
 
-    async def open(self) -> None:
-        try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            pending = aiosqlite.connect(self.path, isolation_level=None)
-            try:
-                self._conn = await pending
-            except sqlite3.Error:
-                # aiosqlite stops its thread without waiting; let it finish while the loop runs
-                thread = getattr(pending, "_thread", None)
-                if thread is not None:
-                    await asyncio.to_thread(thread.join, 5)
-                raise
-            await self._setup()
-        except (OSError, sqlite3.Error) as exc:
-            await self.close()
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise StoreError(f"cannot use database {self.path}: {reason}") from None
 
-    async def _setup(self) -> None:
-        assert self._conn is not None
-        self._conn.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
-            await self._conn.execute(f"PRAGMA {pragma}")
-        await self._migrate()
+class Cursor(Protocol):
+    async def fetchone(self) -> Any: ...
+    async def fetchall(self) -> list[Any]: ...
 
-    async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
 
-    async def _migrate(self) -> None:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database schema version {version} is newer than this newsdigest ({len(MIGRATIONS)})"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self.transaction():
-                for statement in filter(str.strip, script.split(";")):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {number}")
+class Conn(Protocol):
+    """What a repository may do inside `transaction()`: `await conn.execute(...)` (for
+    `rowcount`) or `async with conn.execute(...) as cur` (for rows), and `executemany`."""
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
 
-        aiosqlite runs statements in order on its own thread, so a statement whose awaiting
-        task was cancelled still runs; the ROLLBACK is shielded and queued behind it, and a
-        transaction somehow left open is closed before the next one starts."""
-        async with self._write_lock:
-            conn = self.conn
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-            except asyncio.CancelledError:
-                await self._rollback(conn)
-                raise
-            try:
-                yield conn
-            except BaseException:
-                await self._rollback(conn)
-                raise
-            else:
-                await asyncio.shield(conn.execute("COMMIT"))
 
-    @staticmethod
-    async def _rollback(conn: aiosqlite.Connection) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(conn.execute("ROLLBACK"))
+class Database(Protocol):
+    """The seam both backends implement; SQL is written with `?` placeholders.
 
-    async def fetchall(self, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+    `single_host` is True only where every writer shares one machine (SQLite), so a lease
+    may be judged by whether its holder's PID is alive; elsewhere only its time counts."""
 
-    async def fetchone(self, sql: str, params: tuple | list = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+    dialect: str
+    single_host: bool
 
-    async def scalar(self, sql: str, params: tuple | list = ()) -> object:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self, *, lock: bool = True) -> AbstractAsyncContextManager[Any]: ...
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> object: ...
+    async def schema_version(self) -> int: ...
+    def group_concat(self, expr: str) -> str: ...
+    def skip_locked(self) -> str: ...
+    async def reserve_ids(self, conn: Any, table: str, count: int) -> list[int]: ...
+
+
+async def rows_of(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """All rows of a query run on a transaction's connection (either backend)."""
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+def split_script(script: str) -> list[str]:
+    return [s for s in (part.strip() for part in script.split(";")) if s]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.digest.compose import group_stories
+from bot.digest.compose import best_article, stories_of
 from bot.digest.schedule import next_fire
 from bot.models import ChannelRef, Entry
 from bot.pipeline.dedupe import assign_keys, canonical_url, content_hash
@@ -88,23 +88,35 @@ def test_daily_job_in_repeated_hour_fires_once_and_skipped_hour_still_fires() ->
     assert next_fire("immediate", "UTC", datetime(2026, 1, 1, tzinfo=UTC)) is None
 
 
-def article(ident: int, title: str, feed: str) -> ArticleRow:
+def article(ident: int, title: str, feed: str, text: str = "", teaser: bool = False) -> ArticleRow:
     return ArticleRow(id=ident, url=f"https://{feed}/{ident}", canonical_url=None, title=title, published=None,
-                      text="", is_teaser=False, full_text_tried=False, feed_title=feed)
+                      text=text, is_teaser=teaser, full_text_tried=False, feed_title=feed)
 
 
-def test_same_story_from_two_outlets_is_one_item() -> None:
-    stories = group_stories([
-        article(1, "Storm closes Channel Tunnel for two days", "a.example"),
-        article(2, "Channel Tunnel closes for two days after storm", "b.example"),
-        article(3, "Local team wins the cup", "a.example"),
-    ])
-    assert [[a.id for a in s.articles] for s in stories] == [[1, 2], [3]]
+def test_one_entry_per_story_fronted_by_the_most_complete_article() -> None:
+    candidates = [
+        article(3, "Storm closes Channel Tunnel", "a.example", "short teaser", teaser=True),
+        article(1, "Channel Tunnel shut by storm", "b.example", "a full report " * 50),
+        article(2, "Local team wins the cup", "a.example", "match report " * 10),
+        article(4, "Tunnel closed for two days", "c.example", "a full report " * 20),
+    ]
+    stories = stories_of(candidates, {3: 1, 1: 1, 4: 1})
+    assert [(s.lead.id, [o.id for o in s.others], s.story_id) for s in stories] == [(1, [3, 4], 1), (2, [], None)]
+
+
+def test_ties_go_to_the_earliest_article() -> None:
+    first = article(5, "A", "a.example", "same length text")
+    later = article(6, "B", "b.example", "same length text")
+    first.published = datetime(2026, 1, 1, tzinfo=UTC)
+    later.published = datetime(2026, 1, 2, tzinfo=UTC)
+    assert best_article([later, first]).id == 5
 
 
 def test_channel_refs() -> None:
     assert str(ChannelRef.parse("discord:123")) == "discord:123"
     assert ChannelRef.parse("console") == ChannelRef("console", "console")
-    for bad in ("discord:", "irc:1", "slack"):
+    assert str(ChannelRef.parse(" slack:C0123ABC ")) == "slack:C0123ABC"
+    for bad in ("discord:", "irc:1", "slack", "discord:abc", "discord:12a", "slack:c0123", "slack:X0123",
+                "slack:C01 23", "discord:" + "9" * 21):
         with pytest.raises(ValueError):
             ChannelRef.parse(bad)

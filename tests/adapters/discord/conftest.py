@@ -57,6 +57,15 @@ class RecordingPort:
         self.calls.append(("feed_choices", ctx, (prefix,)))
         return [(f"Feed {i} {prefix}", str(i)) for i in range(30)]
 
+    async def digest_preview(self, ctx: CommandContext) -> Reply:
+        return await self._call("digest_preview", ctx)
+
+    async def why(self, ctx: CommandContext, url: str) -> Reply:
+        return await self._call("why", ctx, url)
+
+    async def filter(self, ctx: CommandContext, words: list[str]) -> Reply:
+        return await self._call("filter", ctx, *words)
+
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]
 

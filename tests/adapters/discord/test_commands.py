@@ -13,7 +13,8 @@ MANAGER = (1 << 10) | (1 << 11) | MANAGE_CHANNELS
 
 async def test_commands_registered_per_guild_with_hints(fake: FakeDiscord, adapter) -> None:
     names = {c["name"]: c for c in fake.commands[fake.guild_id]}
-    assert set(names) == {"digest", "summarize", "subscribe", "unsubscribe", "feeds", "schedule"}
+    assert set(names) == {"digest", "summarize", "subscribe", "unsubscribe", "feeds", "schedule", "why", "filter"}
+    assert {o["name"] for o in names["filter"]["options"]} == {"add", "remove", "list"}
     for name in ("subscribe", "unsubscribe", "schedule"):
         assert names[name]["default_member_permissions"] in (MANAGE_CHANNELS, str(MANAGE_CHANNELS))
     assert None not in fake.commands  # nothing registered globally when guild_ids is set
@@ -145,3 +146,30 @@ async def _raw_post(fake: FakeDiscord, path: str, body: dict) -> tuple[int, int]
 
     async with aiohttp.ClientSession() as session, session.post(fake.base_url + path, json=body) as resp:
         return resp.status, (await resp.json(content_type=None))["code"]
+
+
+async def test_digest_preview_why_and_filters_reach_the_core(fake: FakeDiscord, adapter, port) -> None:
+    port.replies["digest_preview"] = Reply("Preview: 1. Storm closes tunnel")
+    inter = await fake.invoke("digest", {"preview": True})
+    answer = await inter.wait_answered()
+    assert answer["content"] == "Preview: 1. Storm closes tunnel" and inter.ephemeral()
+    inter = await fake.invoke("why", {"url": "https://news.example/a"})
+    await inter.wait_answered()
+    inter = await fake.invoke("filter add", {"action": "exclude", "pattern": "^Opinion", "regex": True,
+                                             "field": "title"}, permissions=MANAGER)
+    await inter.wait_answered()
+    inter = await fake.invoke("filter remove", {"number": 4}, permissions=MANAGER)
+    await inter.wait_answered()
+    inter = await fake.invoke("filter list")
+    await inter.wait_answered()
+    assert [(n, a) for n, _, a in port.calls] == [
+        ("digest_preview", ()), ("why", ("https://news.example/a",)),
+        ("filter", ("add", "exclude-regex", "title:^Opinion")), ("filter", ("remove", "4")), ("filter", ("list",))]
+    assert fake.violations == [] and fake.unhandled == []
+
+
+async def test_filter_changes_need_manage_channels(fake: FakeDiscord, adapter, port) -> None:
+    inter = await fake.invoke("filter add", {"action": "exclude", "pattern": "sport"})
+    answer = await inter.wait_answered()
+    assert "Manage Channels" in answer["content"] and inter.ephemeral()
+    assert port.calls == []

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.slack import SlackAdapter
 from bot.config import Secrets, Settings, SlackSettings
-from bot.models import ChannelRef, Digest, DigestItem, FeedHealth
+from bot.models import AlsoLink, ChannelRef, Digest, DigestItem, FeedHealth
 from bot.ports import CommandContext, DeliveryError, Reply
 from tests.fakes.slack import FakeSlack
 from tests.support.clock import FakeClock
@@ -73,7 +73,7 @@ def long_item(n: int, words: int = 400) -> DigestItem:
         feed="Example News",
         published=datetime(2026, 1, 5, 7, n % 60, tzinfo=UTC),
         summary=[sentence * (words // 12) for _ in range(3)],
-        also=[(f"Other Outlet {k}", f"https://other{k}.example/{n}") for k in range(7)],
+        also=[AlsoLink(feed=f"Other Outlet {k}", title="", url=f"https://other{k}.example/{n}") for k in range(7)],
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.models import Digest, DigestItem
+from bot.models import AlsoLink, Digest, DigestItem
 from bot.ports import DeliveryError
 from tests.adapters.slack.conftest import GENERAL, RANDOM, channel, long_item
 from tests.fakes.slack import FakeSlack
@@ -42,7 +42,7 @@ async def test_hostile_title_renders_literally_and_notifies_no_one(fake: FakeSla
     adapter = await start_adapter("socket")
     item = DigestItem(article_id=1, title=HOSTILE, url="https://news.example/1", feed="<!everyone> feed",
                       published=None, summary=[f"Summary with {HOSTILE} and @here inside."],
-                      also=[("<@U0ADMIN0001>", "https://x.example/a|b")])
+                      also=[AlsoLink(feed="<@U0ADMIN0001>", title="", url="https://x.example/a|b")])
     await send_digest(adapter, Digest(channel=channel(), items=[item], title="News digest"))
     [post] = fake.posts_in(GENERAL)
     assert post.mentions() == []

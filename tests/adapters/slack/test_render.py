@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import Block
 
 from adapters.slack import limits
 from adapters.slack.render import clip, escape, render_digest, render_notice, render_reply, safe_url
-from bot.models import ChannelRef, Digest, DigestItem, FeedHealth, Notice
+from bot.models import AlsoLink, ChannelRef, Digest, DigestItem, FeedHealth, Notice
 from bot.ports import Reply
 from tests.adapters.slack.conftest import long_item
 from tests.fakes.slack.blockkit import display, links, mentions, validate_message
@@ -45,7 +45,7 @@ def test_safe_url_encodes_link_breakers_and_drops_other_schemes() -> None:
 
 def test_hostile_title_renders_literally_with_no_mentions() -> None:
     item = DigestItem(1, HOSTILE, "https://news.example/1", HOSTILE, None, [HOSTILE + " @channel"],
-                      also=[(HOSTILE, "https://o.example/1")])
+                      also=[AlsoLink(feed=HOSTILE, title="", url="https://o.example/1")])
     [message] = render_digest(Digest(CHANNEL, [item]))
     assert_valid(message)
     mrkdwn = [message["text"]] + [e["text"] for b in message["blocks"][1:]
@@ -73,7 +73,7 @@ def test_forty_long_items_split_cleanly_within_limits() -> None:
 
 def test_huge_header_and_many_outlets_are_clipped() -> None:
     item = DigestItem(1, "t" * 10_000, None, "f" * 5000, None, ["s" * 10_000],
-                      also=[(f"o{k}", None) for k in range(30)])
+                      also=[AlsoLink(feed=f"o{k}", title="", url=None) for k in range(30)])
     [message] = render_digest(Digest(CHANNEL, [item], title="H" * 400))
     assert_valid(message)
     assert "and 25 more" in message["blocks"][2]["elements"][0]["text"]

@@ -119,15 +119,23 @@ class InteractionRoutes:
                      permissions: int = (1 << 10) | (1 << 11) | (1 << 31),
                      channel_id: str | None = None, in_guild: bool = True, focused: str | None = None
                      ) -> FakeInteraction:
-        """Dispatch INTERACTION_CREATE for /name (type 4 autocomplete when `focused` names an option)."""
+        """Dispatch INTERACTION_CREATE for /name (type 4 autocomplete when `focused` names an option).
+        A subcommand is named "group sub"; each option carries the type it was registered with."""
+        name, _, subcommand = name.partition(" ")
         cmd, scope = self._command(name)
         channel_id = channel_id or self.channel_ids[0]  # type: ignore[attr-defined]
+        declared = cmd.get("options") or []
+        if subcommand:
+            declared = next(o for o in declared if o["name"] == subcommand).get("options") or []
+        types = {o["name"]: o["type"] for o in declared}
         opts = []
         for key, value in (options or {}).items():
-            opt = {"name": key, "type": 3, "value": value}
+            opt = {"name": key, "type": types.get(key, 3), "value": value}
             if key == focused:
                 opt["focused"] = True
             opts.append(opt)
+        if subcommand:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
         data: dict[str, Any] = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
         if scope:
             data["guild_id"] = scope

@@ -104,8 +104,8 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
 
     # ---- lifecycle --------------------------------------------------------------------------
 
-    async def start(self) -> FakeDiscord:
-        spec.load_spec()
+    def build_app(self) -> web.Application:
+        """Every route the fake serves (tests compare them with the committed spec data)."""
         app = web.Application(middlewares=[self._middleware])
         api = "/api/v10"
         app.router.add_get("/gateway/", self.handle_gateway)
@@ -120,7 +120,11 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
         app.router.add_post(api + "/channels/{channel_id}/messages", self._post_message)
         self.add_interaction_routes(app, api)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner, self.port = await start_web(app)
+        return app
+
+    async def start(self) -> FakeDiscord:
+        spec.load_spec()
+        self._runner, self.port = await start_web(self.build_app())
         return self
 
     async def stop(self) -> None:

@@ -1,14 +1,13 @@
 """Request-body validation against Discord's published OpenAPI spec (platforms.md §3).
 
-The spec is read at run time from ../shared/specs (or $NEWSDIGEST_SPECS_DIR) and compiled
-once per process. Each body is validated by pointing a `$ref` into the spec document, so
-the spec's own `#/components/...` references resolve.
+The schemas come from tests/fakes/specdata/discord.json, a committed subset of the spec (the
+served endpoints and the components they reference) made by specdata/generate.py. Each body is
+validated through a `$ref` into that document, so its `#/components/...` references resolve.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_URN = "urn:discord-openapi"
-SPEC_FILE = "discord-openapi.json"
-
-
-def specs_dir() -> Path:
-    override = os.environ.get("NEWSDIGEST_SPECS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "specs"
+SPEC_URN = "urn:discord-openapi-subset"
+DATA_FILE = Path(__file__).resolve().parents[1] / "specdata" / "discord.json"
 
 
 @cache
 def load_spec() -> dict[str, Any]:
-    path = specs_dir() / SPEC_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"Discord OpenAPI spec not found at {path} (set NEWSDIGEST_SPECS_DIR)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The committed subset: {"source", "endpoints": {path: {method: {"request_body"}}}, "components"}."""
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 
 def _is_snowflake(value: object) -> bool:
@@ -64,11 +54,10 @@ def _escape(token: str) -> str:
 @cache
 def body_validator(spec_path: str, method: str) -> Draft202012Validator | None:
     """A validator for the JSON request body of (path, method); None if the spec has none."""
-    operation = load_spec()["paths"][spec_path][method]
-    if "requestBody" not in operation:
+    endpoint = load_spec()["endpoints"][spec_path][method]
+    if endpoint["request_body"] is None:
         return None
-    pointer = "/".join(["#", "paths", _escape(spec_path), method, "requestBody", "content",
-                        "application~1json", "schema"])
+    pointer = "/".join(["#", "endpoints", _escape(spec_path), method, "request_body"])
     return Draft202012Validator({"$ref": SPEC_URN + pointer}, registry=_registry(),
                                 format_checker=_checker())
 

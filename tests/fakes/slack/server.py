@@ -1,7 +1,9 @@
 """FakeSlack: an aiohttp server on 127.0.0.1:0 speaking enough of Slack for the bot.
 
 Web API (`/api/<method>`): auth.test, chat.postMessage, chat.postEphemeral, users.info,
-usergroups.users.list, conversations.info, apps.connections.open. Every call is checked
+usergroups.users.list, conversations.info, apps.connections.open, oauth.v2.access, auth.revoke.
+Many workspaces (teams, per-team tokens, the OAuth install, token death): see workspaces.py.
+Every call is checked
 against Slack's OpenAPI argument table and Block Kit limits; problems land in `violations`
 and are answered the way Slack would (`invalid_arguments`, `invalid_blocks`, ...).
 Socket Mode: `/link/` (see socket.py). response_url: `/response/<id>` counts uses and age.
@@ -24,6 +26,7 @@ from tests.fakes.slack import blockkit
 from tests.fakes.slack.signing import APP_ID, TEAM_ID, command_payload
 from tests.fakes.slack.socket_mode import Ack, SocketHub
 from tests.fakes.slack.spec import check_arguments
+from tests.fakes.slack.workspaces import WorkspacesMixin
 from tests.support.web import start_web
 
 BOT_USER = "U0BOTUSER01"
@@ -37,6 +40,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+    token: str | None = None  # the token the call carried (tests check which workspace spoke)
 
 
 @dataclass
@@ -83,7 +87,7 @@ class ResponseUrl:
     bodies: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeSlack:
+class FakeSlack(WorkspacesMixin):
     """Start with `await fake.start()`; point the bot at `fake.base_url`."""
 
     def __init__(self, bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token"):
@@ -103,14 +107,15 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.init_workspaces()
         self.add_user(BOT_USER, "newsdigest", is_bot=True)
 
     # ---- setup ---------------------------------------------------------------------------
 
     def add_user(self, user_id: str, name: str, *, admin: bool = False, owner: bool = False,
-                 is_bot: bool = False) -> None:
+                 is_bot: bool = False, team: str = TEAM_ID) -> None:
         self.users[user_id] = {
-            "id": user_id, "team_id": TEAM_ID, "name": name, "real_name": name.title(), "deleted": False,
+            "id": user_id, "team_id": team, "name": name, "real_name": name.title(), "deleted": False,
             "is_admin": admin, "is_owner": owner, "is_primary_owner": False, "is_restricted": False,
             "is_ultra_restricted": False, "is_bot": is_bot, "is_app_user": False, "tz": "UTC",
         }
@@ -118,9 +123,9 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
         self.usergroups[group_id] = list(members)
 
-    def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True) -> None:
+    def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True, team: str = TEAM_ID) -> None:
         self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True,
-                                     "is_member": bot_member, "is_archived": False}
+                                     "is_member": bot_member, "is_archived": False, "context_team_id": team}
 
     def rate_limit(self, method: str, retry_after: float = 1.0, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and this Retry-After."""
@@ -141,9 +146,12 @@ class FakeSlack:
         """A slash-command payload with a fresh response_url on this fake."""
         channel = self.channels.get(channel_id, {"name": "unknown"})
         user = self.users.get(user_id, {"name": "someone"})
-        return command_payload(command, text, user_id=user_id, channel_id=channel_id,
-                               response_url=self.new_response_url(), user_name=user["name"],
-                               channel_name=channel["name"])
+        payload = command_payload(command, text, user_id=user_id, channel_id=channel_id,
+                                  response_url=self.new_response_url(), user_name=user["name"],
+                                  channel_name=channel["name"])
+        team = channel.get("context_team_id", TEAM_ID)
+        payload.update(team_id=team, team_domain=team.lower())
+        return payload
 
     async def slash_command(self, payload: dict[str, str], timeout: float = 5.0) -> Ack:
         """Deliver a slash command over Socket Mode and wait for the ack."""
@@ -154,6 +162,9 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def calls_with(self, tokens: list[str]) -> list[Call]:
+        return [c for c in self.calls if c.token in tokens]
 
     async def wait_posts(self, channel: str, count: int, timeout: float = 10.0) -> list[Post]:
         deadline = time.monotonic() + timeout
@@ -178,6 +189,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._web_api)
         app.router.add_get("/link/", self.socket.handle)
         app.router.add_post("/response/{rid:.+}", self._response_url)
+        self.add_workspace_routes(app)
         self._runner, self.port = await start_web(app, handle_signals=False)
         return self
 
@@ -211,13 +223,22 @@ class FakeSlack:
     async def _web_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._read_args(request)
-        self.calls.append(Call(method, args, time.monotonic()))
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or args.get("token")
-        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        header = request.headers.get("Authorization", "")
+        token = (header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None) or args.get("token")
+        self.calls.append(Call(method, args, time.monotonic(), token))
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret, not a token
+            if problems := check_arguments(method, {k: v for k, v in args.items()
+                                                    if k not in ("client_id", "client_secret")}):
+                self.violations.extend(problems)
+            return web.json_response(self.exchange(*self.client_credentials(request, args), args))
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
-        if token != wanted:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "apps.connections.open":
+            team, error = (TEAM_ID, None) if token == self.app_token else (None, "invalid_auth")
+        else:
+            team, error = self.token_team(token)
+        if error:
+            return web.json_response({"ok": False, "error": error})
         if self._rate_limits[method]:
             wait = self._rate_limits[method].popleft()
             self.rate_limited.append((method, wait))
@@ -233,28 +254,46 @@ class FakeSlack:
         if handler is None:
             self.violations.append(f"{method}: the fake does not implement it")
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response(await handler(args))
+        if method == "auth.revoke":
+            self.tokens[token].alive = False
+            return web.json_response({"ok": True, "revoked": True})
+        return web.json_response(await handler(args, team))
 
-    async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://newsdigest-test.slack.com/", "team": "Newsdigest Test",
-                "user": "newsdigest", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID,
+    def _channel_of(self, channel_id: object, team: str) -> dict[str, Any] | None:
+        """A channel as `team`'s token sees it: another workspace's channel does not exist."""
+        channel = self.channels.get(str(channel_id))
+        if channel is not None and channel.get("context_team_id", TEAM_ID) != team:
+            self.violations.append(f"a token of team {team} was used for channel {channel_id} "
+                                   f"of team {channel.get('context_team_id')}")
+            return None
+        return channel
+
+    async def _m_auth_test(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        name = self.teams.get(team, team)
+        return {"ok": True, "url": f"https://{team.lower()}.slack.com/", "team": name,
+                "user": "newsdigest", "team_id": team, "user_id": BOT_USER, "bot_id": BOT_ID,
                 "is_enterprise_install": False}
 
-    async def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    async def _m_auth_revoke(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        raise AssertionError("answered in _web_api")  # pragma: no cover
+
+    async def _m_apps_connections_open(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         return {"ok": True, "url": self.socket.new_url(f"ws://127.0.0.1:{self.port}")}
 
-    async def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+    async def _m_users_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None or user["team_id"] != team:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
 
-    async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+    async def _m_usergroups_users_list(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         members = self.usergroups.get(str(args.get("usergroup")))
         if members is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": members}
 
-    async def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(str(args.get("channel")))
+    async def _m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = self._channel_of(args.get("channel"), team)
         return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
 
     def _message_problems(self, method: str, args: dict[str, Any]) -> tuple[str | None, list[Any]]:
@@ -271,8 +310,8 @@ class FakeSlack:
             self.violations.append(f"{method}: link_names/parse=full turns untrusted text into mentions")
         return error, blocks or []
 
-    async def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(str(args["channel"]))
+    async def _m_chat_postMessage(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = self._channel_of(args["channel"], team)
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         if not channel["is_member"]:
@@ -286,8 +325,8 @@ class FakeSlack:
                 "message": {"type": "message", "text": args.get("text") or "", "user": BOT_USER,
                             "bot_id": BOT_ID, "ts": ts}}
 
-    async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        if str(args["channel"]) not in self.channels:
+    async def _m_chat_postEphemeral(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        if self._channel_of(args["channel"], team) is None:
             return {"ok": False, "error": "channel_not_found"}
         error, _ = self._message_problems("chat.postEphemeral", args)
         if error:

@@ -1,9 +1,10 @@
-"""Build slash-command requests the way Slack sends them (form body, v0 signature)."""
+"""Build the requests Slack sends: slash commands (form body) and events (JSON), v0 signature."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from urllib.parse import urlencode
 
@@ -49,4 +50,16 @@ def signed_request(payload: dict[str, str], secret: str, *, timestamp: int | Non
     }
     if tamper:
         body = body[:-1] + ("x" if body[-1] != "x" else "y")
+    return body.encode(), headers
+
+
+def signed_event(envelope: dict, secret: str, *, timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) for an Events API delivery: a JSON body, signed like a command."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    body = json.dumps(envelope)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(secret, ts, body),
+    }
     return body.encode(), headers

@@ -1,0 +1,169 @@
+"""The store contract: every test runs unchanged on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.filters import make_spec
+from bot.models import ChannelRef
+from bot.store import NewEntry, Store
+from bot.store.db import MIGRATIONS
+
+NOW = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+TABLES = ("feeds", "articles", "entries", "summaries", "channels", "subscriptions", "digests", "digest_messages",
+          "deliveries", "config_applied", "filters", "installations", "channel_workspaces", "oauth_states", "leases")
+
+
+def entry(n: int, url: str | None = None, text: str = "") -> NewEntry:
+    return NewEntry(key=f"k{n}", canonical_url=url if url is not None else f"https://news.example/{n}",
+                    url=url or f"https://news.example/{n}", title=f"Item {n}", published=NOW - timedelta(hours=n),
+                    text=text or f"Text of item {n}. " * 20, content_hash=f"h{n}", is_teaser=False,
+                    author="Ann", categories=["a", "b"])
+
+
+async def subscribed(store: Store, ref: str = "console", url: str = "https://feed.example/rss") -> tuple[int, int]:
+    feed, _ = await store.catalog.add_feed(url, NOW)
+    channel = await store.catalog.ensure_channel(ChannelRef.parse(ref), NOW, max_items=5)
+    assert await store.catalog.subscribe(channel.id, feed.id, NOW)
+    return feed.id, channel.id
+
+
+async def test_migrations_from_empty_create_every_table(store_target) -> None:
+    async with Store(store_target) as store:
+        assert await store.db.schema_version() == len(MIGRATIONS)
+        for table in TABLES:
+            assert await store.db.scalar(f"SELECT COUNT(*) FROM {table}") == 0
+    async with Store(store_target) as store:  # reopening applies nothing twice
+        assert await store.db.schema_version() == len(MIGRATIONS)
+
+
+async def test_migration_from_the_previous_version_keeps_the_data(store_target) -> None:
+    async with Store(store_target, migrations=MIGRATIONS[:-1]) as old:
+        assert await old.db.schema_version() == len(MIGRATIONS) - 1
+        feed_id, channel_id = await subscribed(old)
+        await old.articles.store_entries(feed_id, [entry(1), entry(2)], NOW, {})
+    async with Store(store_target) as store:
+        assert await store.db.schema_version() == len(MIGRATIONS)
+        assert await store.articles.count() == 2
+        assert [f.id for f in await store.catalog.channel_feeds(channel_id)] == [feed_id]
+        assert await store.leases.claim_role("x", "me", NOW, NOW + timedelta(seconds=5))  # the new table works
+
+
+async def test_articles_are_stored_once_and_delivered_once(store_target) -> None:
+    async with Store(store_target) as store:
+        feed_a, channel_id = await subscribed(store)
+        feed_b = (await store.catalog.add_feed("https://other.example/rss", NOW))[0].id
+        await store.catalog.subscribe(channel_id, feed_b, NOW)
+        for feed_id in (feed_a, feed_b):  # baseline with everything kept
+            await store.articles.store_entries(feed_id, [], NOW, {channel_id: 10})
+        assert await store.articles.store_entries(feed_a, [entry(1), entry(2), entry(3)], NOW, {}) == 3
+        assert await store.articles.store_entries(feed_a, [entry(1), entry(4)], NOW, {}) == 1  # k1 known
+        assert await store.articles.store_entries(feed_b, [entry(1)], NOW, {}) == 1  # same URL: same article
+        assert await store.articles.count() == 4
+        assert await store.articles.known_keys(feed_a, ["k1", "k9"]) == {"k1"}
+        candidates = await store.ledger.candidates(channel_id)
+        assert [a.title for a in candidates] == ["Item 1", "Item 2", "Item 3", "Item 4"]
+        assert candidates[0].feed_ids == sorted([feed_a, feed_b]) and candidates[0].categories == ["a", "b"]
+        ids = [a.id for a in candidates]
+        digest = await store.ledger.record_digest(channel_id, {"items": []}, ids[:2], ids[2:3], NOW)
+        assert digest is not None
+        assert await store.ledger.record_digest(channel_id, {}, ids[1:2], [], NOW) is None  # taken already
+        assert [a.id for a in await store.ledger.candidates(channel_id)] == ids[3:]
+        await store.ledger.mark_part_sent(digest, 0, "m1", NOW)
+        await store.ledger.mark_part_sent(digest, 0, "m1", NOW)  # a repeat is harmless
+        [pending] = await store.ledger.pending()
+        assert pending.sent_parts == {0: "m1"}
+        await store.ledger.mark_sent(digest, NOW)
+        assert await store.ledger.pending() == []
+        assert await store.ledger.stats() == {"sent": 2, "rolled": 1}
+        await store.articles.save_summary(ids[0], "lexrank", 2, "english", ["a"])
+        await store.articles.save_summary(ids[0], "lexrank", 2, "english", ["b"])  # replaced, not duplicated
+        assert await store.articles.cached_summary(ids[0], "lexrank", 2, "english") == ["b"]
+
+
+async def test_a_new_subscription_is_baselined_to_its_backfill(store_target) -> None:
+    async with Store(store_target) as store:
+        feed_id, channel_id = await subscribed(store)
+        await store.articles.store_entries(feed_id, [entry(n) for n in range(1, 8)], NOW, {channel_id: 2})
+        assert [a.title for a in await store.ledger.candidates(channel_id)] == ["Item 1", "Item 2"]
+        assert await store.ledger.stats() == {"skipped": 5}
+        assert await store.history.subscription_baselined(channel_id, feed_id) is True
+
+
+async def test_filters_and_config_items(store_target) -> None:
+    async with Store(store_target) as store:
+        feed_id, channel_id = await subscribed(store)
+        spec = make_spec("exclude", "sponsored")
+        row, added = await store.filters.add(channel_id, None, spec, NOW)
+        assert added and row.id > 0
+        assert (await store.filters.add(channel_id, None, spec, NOW))[1] is False  # NULL feed matches NULL
+        per_feed, added = await store.filters.add(channel_id, feed_id, spec, NOW)
+        assert added and per_feed.id != row.id
+        await store.filters.replace_config([(channel_id, None, make_spec("include", "solar"))], NOW)
+        await store.filters.replace_config([(channel_id, None, make_spec("include", "solar"))], NOW)
+        assert len(await store.filters.of_channel(channel_id)) == 3
+        assert await store.filters.remove(channel_id, row.id) and not await store.filters.remove(channel_id, row.id)
+        assert await store.catalog.claim_config_item("feed x -> console", NOW)
+        assert not await store.catalog.claim_config_item("feed x -> console", NOW)
+        assert not await store.catalog.subscribe(channel_id, feed_id, NOW)
+        assert await store.catalog.unsubscribe(channel_id, feed_id)
+
+
+async def test_two_workers_claim_disjoint_feeds_and_take_over_a_lapsed_lease(store_target) -> None:
+    async with Store(store_target) as a, Store(store_target) as b:
+        channel = await a.catalog.ensure_channel(ChannelRef.parse("console"), NOW)
+        for n in range(10):
+            feed, _ = await a.catalog.add_feed(f"https://f{n}.example/rss", NOW)
+            await a.catalog.subscribe(channel.id, feed.id, NOW)
+        until = NOW + timedelta(seconds=60)
+        got_a, got_b = await asyncio.gather(a.leases.claim_due_feeds("a", NOW, until, 6),
+                                            b.leases.claim_due_feeds("b", NOW, until, 6))
+        ids_a, ids_b = {f.id for f in got_a}, {f.id for f in got_b}
+        assert not ids_a & ids_b and len(ids_a | ids_b) == 10
+        assert await a.leases.claim_due_feeds("c", NOW, until, 10) == []  # all held
+        await a.leases.release_feeds(sorted(ids_a), "a")
+        assert {f.id for f in await b.leases.claim_due_feeds("c", NOW, until, 10)} == ids_a
+        await b.leases.renew_feeds(sorted(ids_b), "b", NOW + timedelta(seconds=300))
+        later = NOW + timedelta(seconds=120)  # "c"'s lease lapsed, "b" renewed its own
+        assert {f.id for f in await b.leases.claim_due_feeds("d", later, later + timedelta(60), 10)} == ids_a
+
+
+async def test_cron_anchor_and_build_leases_let_exactly_one_worker_fire(store_target) -> None:
+    async with Store(store_target) as a, Store(store_target) as b:
+        channel = await a.catalog.ensure_channel(ChannelRef.parse("console"), NOW)
+        fired = await asyncio.gather(*(s.leases.advance_anchor(channel.id, channel.schedule_anchor, NOW + timedelta(1))
+                                       for s in (a, b, a, b)))
+        assert sorted(fired) == [False, False, False, True]
+        until = NOW + timedelta(seconds=60)
+        builds = await asyncio.gather(a.leases.claim_build(channel.id, "a", NOW, until),
+                                      b.leases.claim_build(channel.id, "b", NOW, until))
+        assert sorted(builds) == [False, True]
+        winner = "a" if builds[0] else "b"
+        assert await a.leases.renew_build(channel.id, winner, until + timedelta(seconds=60))
+        assert not await a.leases.claim_build(channel.id, "c", until + timedelta(seconds=1), until)  # renewed
+        await a.leases.release_build(channel.id, winner)
+        assert await b.leases.claim_build(channel.id, "c", NOW, until)
+        assert await a.leases.claim_role("commands", "a", NOW, until)
+        assert not await b.leases.claim_role("commands", "b", NOW, until)
+        assert await b.leases.claim_role("commands", "b", until, until + timedelta(seconds=60))  # lapsed
+        assert await a.leases.holders("comm", until) == ["b"]
+
+
+async def test_concurrent_digests_of_the_same_articles_record_one(store_target) -> None:
+    async with Store(store_target) as a, Store(store_target) as b:
+        feed_id, channel_id = await subscribed(a)
+        await a.articles.store_entries(feed_id, [], NOW, {channel_id: 10})
+        await a.articles.store_entries(feed_id, [entry(n) for n in range(1, 6)], NOW, {})
+        ids = [x.id for x in await a.ledger.candidates(channel_id)]
+        made = await asyncio.gather(*(s.ledger.record_digest(channel_id, {}, ids, [], NOW) for s in (a, b, a, b)))
+        assert len([d for d in made if d is not None]) == 1
+        assert await a.ledger.stats() == {"pending": 5}
+
+
+async def test_installations_round_trip_bytes(store_target) -> None:
+    async with Store(store_target) as store:
+        assert not await store.installations.save("slack", "T1", "", sealed=b"\x00\xffsecret", bot_user_id="U1",
+                                                  scopes="chat:write", now=NOW)
+        row = await store.installations.get("slack", "T1")
+        assert row is not None and row.sealed == b"\x00\xffsecret" and row.active
