@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -95,15 +96,29 @@ def load(path: Path, dates: bool, offset: int = 0) -> list[tuple[list[StoryDoc],
     return windows
 
 
+TITLE_STOP = frozenset("a an the and or of to in on for at by with from as is are was were be it its this that "
+                       "after over into new says say said will has have had not no".split())
+
+
+def title_words(title: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"\w+", title.casefold()) if w not in TITLE_STOP and len(w) > 1)
+
+
+def same_title(a: frozenset[str], b: frozenset[str]) -> bool:
+    if len(a) < 4 or len(b) < 4:
+        return False
+    return len(a & b) / len(a | b) >= 0.6
+
+
 def title_rule(docs: Sequence[StoryDoc]) -> Clusters:
-    """Today's rule (bot.digest.compose): join the first earlier story whose title words have
-    Jaccard >= 0.6 (4+ words each), never two items of one feed in a story."""
-    from bot.digest.compose import same_story, title_words
+    """The rule newsdigest used before content grouping, kept as the baseline: join the first
+    earlier story whose title words have Jaccard >= 0.6 (4+ words each), never two items of
+    one feed in a story."""
     stories: list[tuple[frozenset[str], list[StoryDoc]]] = []
     for d in docs:
         mine = title_words(d.title)
         for theirs, members in stories:
-            if same_story(mine, theirs) and all(m.source != d.source for m in members):
+            if same_title(mine, theirs) and all(m.source != d.source for m in members):
                 members.append(d)
                 break
         else:
@@ -223,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON-lines files of other articles (title, text) added to the IDF corpus")
     args = parser.parse_args(argv)
     path = args.data or Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
-    missing = [p for p in [path, *args.corpus] if not p.is_file()]
-    if missing:
-        print(f"stories bench: no data at {missing[0]}; pass --data PATH or set {DATA_ENV} to a stories jsonl",
+    if not path.is_file():
+        print(f"stories bench: no data at {path}; pass --data PATH or set {DATA_ENV} to a stories jsonl",
               file=sys.stderr)
+        return 2
+    missing = [p for p in args.corpus if not p.is_file()]
+    if missing:
+        print(f"stories bench: no corpus file at {missing[0]} (--corpus takes JSON-lines files)", file=sys.stderr)
         return 2
     windows = load(path, args.dates)
     corpus = load_corpus(args.corpus)
@@ -243,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"spread  B3-F1 {min(r[2] for r in ours):.3f}-{max(r[2] for r in ours):.3f}"
           f" (sd {statistics.stdev(r[2] for r in ours):.3f}),"
           f" pw-P {min(r[3] for r in ours):.3f}-{max(r[3] for r in ours):.3f}")
-    print(f" title  {fmt(mean(score(windows, title_rule)))}   today's rule: title-word Jaccard >= 0.6")
+    print(f" title  {fmt(mean(score(windows, title_rule)))}   the old rule: title-word Jaccard >= 0.6")
     print(f" alone  {fmt(mean(score(windows, alone)))}   every item alone")
     whole = pool(windows)
     print(f"  pool  {fmt(evaluate([whole], run, t))}   all {len(whole[0])} distinct items in one call"

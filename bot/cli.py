@@ -121,8 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "run" and level in ("DEBUG", "INFO"):
         level = "ERROR"  # one-shot commands report through their output; -v shows the log
     setup_logging("DEBUG" if args.verbose else level, secrets.values())
+    workers = workers_for(args.command)
     try:
-        return asyncio.run(dispatch(args, settings, secrets))
+        return asyncio.run(dispatch(args, settings, secrets, workers))
     except KeyboardInterrupt:
         return 130
     except (UserError, ValueError) as exc:
@@ -131,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), 2)
     except (FetchError, *_loaded_errors("bot.sources.pages", "PageExtractError")) as exc:
         return fail(str(exc), 1)
+    finally:
+        workers.close()  # forked workers must never outlive the command, whatever failed
 
 
 def _loaded_errors(module: str, name: str) -> tuple[type[BaseException], ...]:
@@ -159,7 +162,19 @@ def emit(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+def workers_for(command: str) -> Workers:
+    """Threads, except for a poll: `ingest` and `digest` fork their parse workers here,
+    before the event loop and the store start threads (see Workers.prefork)."""
+    if command not in ("ingest", "digest"):
+        return Workers(0)
+    workers = Workers(os.cpu_count() or 1)
+    if not workers.prefork():
+        workers.processes = 0  # decided once the feeds are counted
+    return workers
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secrets,
+                   workers: Workers | None = None) -> int:
     if args.command == "run":
         return await run(settings, secrets)
     if args.command == "db":
@@ -168,15 +183,17 @@ async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secret
         return await cmd_db(args, settings)
     from bot import cli_commands
 
-    app = App(settings, workers=Workers(0))
+    app = App(settings, workers=workers or Workers(0))
     try:
         if args.command == "summarize":  # needs no store and no feed configuration
             return await cli_commands.cmd_summarize(app, args, secrets)
         await app.open()
         if args.command in ("ingest", "digest"):
             feeds = len(await app.store.catalog.all_feeds())
-            if feeds >= PROCESS_POOL_FROM_FEEDS:  # worth the pool's start-up: parse on every core
-                app.workers.processes = os.cpu_count() or 1  # started by the first feed that changed
+            if feeds < PROCESS_POOL_FROM_FEEDS:  # a few feeds parse as fast in this process
+                app.workers.use_threads()
+            elif app.workers.processes <= 0:  # not forked above: the fork server, on the first changed feed
+                app.workers.processes = os.cpu_count() or 1
         handler = getattr(cli_commands, f"cmd_{args.command}")
         return await handler(app, args, secrets)
     finally:

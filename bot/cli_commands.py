@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ class Progress:
     consumers see exactly the documented output; a run shorter than DELAY shows nothing."""
 
     DELAY = 0.5  # seconds before the bar appears
+    REFRESH = 0.1  # at most one redraw per this many seconds
 
     def __init__(self, label: str, unit: str, *, enabled: bool) -> None:
         self.label, self.unit, self.enabled = label, unit, enabled
@@ -39,8 +41,13 @@ class Progress:
         if self.enabled and self._bar is None:
             from tqdm import tqdm  # only when a bar is drawn
 
+            try:  # a terminal that reports no width (a bare pty) would get an empty bar
+                width = os.get_terminal_size(sys.stderr.fileno()).columns
+            except (AttributeError, OSError, ValueError):
+                width = 0
+            size: dict = {"dynamic_ncols": True} if width else {"ncols": 80}
             self._bar = tqdm(total=total, desc=self.label, unit=self.unit, file=sys.stderr, delay=self.DELAY,
-                             leave=False, dynamic_ncols=True, postfix=self.counts or None)
+                             mininterval=self.REFRESH, leave=False, postfix=self.counts or None, **size)
 
     def advance(self, **counts: int) -> None:
         for name, value in counts.items():

@@ -93,6 +93,10 @@ class BotSettings(_Section):
     disable_after_failures: Annotated[int, Field(ge=1)] = defaults.DISABLE_AFTER_FAILURES
     adapters: list[str] | None = None  # None: every platform whose secrets are set, else console
 
+    # with many workers: how long claimed work (a feed poll, a digest build or post) stays a
+    # worker's before another takes it over; renewed every third of it while the work runs
+    lease_seconds: Annotated[float, Field(ge=3)] = defaults.LEASE_SECONDS
+
     _database = field_validator("database")(check_database)
 
     @field_validator("adapters")
@@ -252,7 +256,7 @@ class DiscordSettings(_Section):
             if self.shard_count is None:
                 raise ValueError("shard_ids needs shard_count")
             bad = [i for i in self.shard_ids if i >= self.shard_count]
-            if bad or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+            if bad or len(set(self.shard_ids)) != len(self.shard_ids):  # [] holds no shard: REST only
                 raise ValueError(f"shard_ids must be distinct numbers below shard_count ({self.shard_count})")
         return self
 

@@ -55,8 +55,6 @@ SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 # many workers (PostgreSQL store, Discord shards)
 DATABASE_URL_ENV = "NEWSDIGEST_DATABASE_URL"
 DISCORD_REST_PER_SECOND = 45.0  # the whole fleet's REST budget, under Discord's global 50/s per bot
-POLL_LEASE = 300.0  # seconds a worker holds the feeds it polls (renewed while polling)
-BUILD_LEASE = 300.0  # seconds a worker holds a channel's digest build (renewed while building)
-SEND_LEASE = 120.0  # seconds a worker holds a digest it posts on PostgreSQL (renewed while posting)
+LEASE_SECONDS = 120.0  # a worker's hold on claimed work (a poll, a build, a post), renewed while it runs
 POLL_CLAIM = 64  # feeds one worker claims at a time, so others find work too
 

@@ -40,10 +40,12 @@ class LeaseLost(Exception):
 class Fleet:
     BUSY = object()  # what `build` returns while another worker holds the build
 
-    def __init__(self, store: Store, clock: Clock, name: str | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, name: str | None = None,
+                 lease: float = defaults.LEASE_SECONDS) -> None:
         self.store = store
         self.clock = clock
         self.name = name or worker_name()
+        self.lease = lease
 
     @property
     def shared(self) -> bool:
@@ -85,15 +87,14 @@ class Fleet:
 
     async def claim_feeds(self) -> list[FeedRow]:
         now = self.clock.now()
-        return await self.store.leases.claim_due_feeds(self.name, now, self.until(defaults.POLL_LEASE),
-                                                       self.claim_limit())
+        return await self.store.leases.claim_due_feeds(self.name, now, self.until(self.lease), self.claim_limit())
 
     @asynccontextmanager
     async def polling(self, feeds: list[FeedRow]) -> AsyncIterator[None]:
         ids = [f.id for f in feeds]
         leases = self.store.leases
         try:
-            async with self.renewing(lambda until: leases.renew_feeds(ids, self.name, until), defaults.POLL_LEASE):
+            async with self.renewing(lambda until: leases.renew_feeds(ids, self.name, until), self.lease):
                 yield
         finally:
             with contextlib.suppress(Exception):  # a lease left behind lapses by itself
@@ -103,11 +104,10 @@ class Fleet:
     async def build(self, channel_id: int, make: Callable[[], Awaitable[object]]) -> object:
         """Run `make` holding the channel's build lease; `BUSY` when another worker builds it."""
         leases = self.store.leases
-        if not await leases.claim_build(channel_id, self.name, self.clock.now(), self.until(defaults.BUILD_LEASE)):
+        if not await leases.claim_build(channel_id, self.name, self.clock.now(), self.until(self.lease)):
             return self.BUSY
         try:
-            async with self.renewing(lambda until: leases.renew_build(channel_id, self.name, until),
-                                     defaults.BUILD_LEASE):
+            async with self.renewing(lambda until: leases.renew_build(channel_id, self.name, until), self.lease):
                 return await make()
         finally:
             with contextlib.suppress(Exception):
@@ -117,8 +117,19 @@ class Fleet:
     async def claim_role(self, role: str, seconds: float) -> bool:
         return await self.store.leases.claim_role(role, self.name, self.clock.now(), self.until(seconds))
 
+    async def sole_worker_start(self) -> None:
+        """With SQLite one `run` owns the file: leases a crashed earlier run left are void."""
+        if not self.shared:
+            await self.store.leases.release_all()
+
     async def heartbeat(self) -> None:
         await self.claim_role(f"worker:{self.name}", ALIVE_FOR)
+
+    async def request_slot(self, bucket: str, per_second: int) -> None:
+        """Wait for one of the fleet's `per_second` request slots (a sliding one-second window
+        kept in the store, so it holds for all workers together, not for each)."""
+        while (wait := await self.store.leases.take_slot(bucket, per_second)) > 0:
+            await asyncio.sleep(wait)
 
     async def workers_alive(self) -> int:
         return max(1, len(await self.store.leases.holders("worker:", self.clock.now())))

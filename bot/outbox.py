@@ -44,7 +44,7 @@ class Sender:
         self.last_progress = clock.now()
         self.fleet = fleet or Fleet(store, clock)
         self.owner = self.fleet.name
-        self.lease = defaults.SEND_LEASE if self.fleet.shared else LEASE
+        self.lease = self.fleet.lease if self.fleet.shared else LEASE
 
     async def send_due(self) -> int:
         """Send every pending digest whose time has come; returns how many completed."""

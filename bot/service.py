@@ -72,7 +72,7 @@ class Service:
         self.store = self.app.store
         self._given_adapters = adapters
         self.adapters: dict[str, ChatAdapter] = {}
-        self.fleet = Fleet(self.store, self.clock)
+        self.fleet = Fleet(self.store, self.clock, lease=settings.bot.lease_seconds)
         self.sender = Sender(self.store, self.adapters, self.clock, self.fleet)
         self.commands = CommandHandlers(self.app, on_digest=self.sender.wakeup.set)
         self._tasks: dict[str, asyncio.Task] = {}
@@ -84,6 +84,7 @@ class Service:
     async def start(self) -> None:
         await self.app.open()
         await self.app.workers.warm()
+        await self.fleet.sole_worker_start()
         await self.fleet.heartbeat()
         adapters = self._given_adapters
         if adapters is None:

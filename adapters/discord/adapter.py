@@ -1,6 +1,9 @@
 """DiscordAdapter: the ChatAdapter for Discord (discord.py, slash commands, embeds).
 
 Lifecycle, rendering and delivery only; command logic lives in the core (CommandPort).
+In a fleet (many workers on one PostgreSQL store) each worker holds the shards it is given,
+one worker registers the slash commands, and every REST request first takes a slot of the
+fleet's shared per-second budget, so the bot as a whole stays under Discord's global limit.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from adapters.discord import client as client_mod
 from adapters.discord import render
 from adapters.discord.render import DiscordMessage
 from bot.config import Secrets, Settings
+from bot.fleet import Fleet
 from bot.models import ChannelRef, Digest, Notice
 from bot.ports import Clock, CommandPort, DeliveryError, SentMessage
 
@@ -24,6 +28,8 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+COMMANDS_ROLE = "discord-commands"
+COMMANDS_ROLE_SECONDS = 600.0  # workers started together register once; a later restart again
 
 
 class DiscordAdapter:
@@ -42,6 +48,11 @@ class DiscordAdapter:
         self.client: client_mod.DigestClient | None = None
         self._commands: CommandPort | None = None
         self._runner: asyncio.Task[None] | None = None
+        self._fleet: Fleet | None = None
+
+    def join_fleet(self, fleet: Fleet) -> None:
+        """Called by the service before `start` when the store may be shared."""
+        self._fleet = fleet
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -52,10 +63,21 @@ class DiscordAdapter:
         self._commands = commands
         client_mod.apply_endpoints(self.settings)
         ready = asyncio.Event()
-        client = client_mod.DigestClient(port=self._port, guild_ids=self.settings.guild_ids,
-                                         guild_ready_timeout=self.guild_ready_timeout)
+        options: dict[str, Any] = {}
+        fleet = self._fleet
+        if fleet is not None and fleet.shared:
+            options["may_register"] = lambda: fleet.claim_role(COMMANDS_ROLE, COMMANDS_ROLE_SECONDS)
+        if fleet is not None:
+            options["http_trace"] = _rest_budget(fleet, int(self.settings.rest_per_second))
+        client = client_mod.make_client(port=self._port, guild_ids=self.settings.guild_ids,
+                                        guild_ready_timeout=self.guild_ready_timeout,
+                                        shard_count=self.settings.shard_count, shard_ids=self.settings.shard_ids,
+                                        **options)
         client.event(_on_ready_setter(ready))
         self.client = client
+        if self.settings.shard_count is not None and self.settings.shard_ids == []:
+            await self._login_only(client)
+            return
         self._runner = asyncio.create_task(client.start(self._token, reconnect=self.reconnect),
                                            name="discord-client")
         waiter = asyncio.create_task(ready.wait())
@@ -76,6 +98,16 @@ class DiscordAdapter:
         user = client.user
         log.info("discord: connected as %s (%s), %d guild(s)", user, user.id if user else "?",
                  len(client.guilds))
+
+    async def _login_only(self, client: client_mod.DigestClient) -> None:
+        """A worker given no shards: REST only (it posts digests; others hold the gateway)."""
+        assert self._token is not None
+        try:
+            await asyncio.wait_for(client.login(self._token), self.start_timeout)
+        except Exception as exc:  # noqa: BLE001 - reported as one line like a failed connect
+            await self.stop()
+            raise RuntimeError(self._redact(_start_error(exc, self.settings.api_base_url))) from None
+        log.info("discord: logged in as %s for posting only (this worker holds no shards)", client.user)
 
     async def stop(self) -> None:
         """Close the client and wait for its task (idempotent)."""
@@ -156,6 +188,18 @@ class DiscordAdapter:
             log.error(msg)
             return DeliveryError(msg, permanent=True)
         return DeliveryError(f"discord: server error in {where} ({detail})")
+
+
+def _rest_budget(fleet: Fleet, per_second: int) -> aiohttp.TraceConfig:
+    """An aiohttp hook awaited before each REST request discord.py makes (not the gateway)."""
+    trace = aiohttp.TraceConfig()
+
+    async def before(_session: object, _ctx: object, params: aiohttp.TraceRequestStartParams) -> None:
+        if params.url.scheme in ("http", "https") and "/interactions/" not in params.url.path:
+            await fleet.request_slot("discord-rest", max(1, per_second))
+
+    trace.on_request_start.append(before)
+    return trace
 
 
 def _retry_after(exc: discord.HTTPException) -> float:

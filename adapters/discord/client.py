@@ -8,7 +8,8 @@ gateway (tests, proxies): discord.py reads `Route.BASE` per request and
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 import yarl
@@ -58,20 +59,27 @@ class ReportingTree(app_commands.CommandTree):
             log.warning("discord: could not report an error for /%s: %s", name, exc.status)
 
 
-class DigestClient(discord.Client):
-    """No privileged intents: slash commands need none, and the bot reads no messages."""
+class _Digest:
+    """No privileged intents: slash commands need none, and the bot reads no messages.
 
-    def __init__(self, *, port: Callable[[], CommandPort], guild_ids: list[int],
-                 guild_ready_timeout: float = 2.0) -> None:
-        super().__init__(intents=discord.Intents(guilds=True),
+    `may_register` decides whether this process registers the slash commands: with many
+    workers only the one that wins the fleet's `discord-commands` role does."""
+
+    def __init__(self, *, port: Callable[[], CommandPort], guild_ids: list[int], guild_ready_timeout: float = 2.0,
+                 may_register: Callable[[], Awaitable[bool]] | None = None, **options: Any) -> None:
+        super().__init__(intents=discord.Intents(guilds=True),  # type: ignore[call-arg]
                          allowed_mentions=discord.AllowedMentions.none(),
-                         guild_ready_timeout=guild_ready_timeout)
+                         guild_ready_timeout=guild_ready_timeout, **options)
         self.guild_ids = list(guild_ids)
-        self.tree = ReportingTree(self)
+        self.may_register = may_register
+        self.tree = ReportingTree(self)  # type: ignore[arg-type]
         commands.install(self.tree, port)
 
     async def setup_hook(self) -> None:
         """Register the slash commands: per guild when configured (instant), else globally."""
+        if self.may_register is not None and not await self.may_register():
+            log.info("discord: another worker registers the slash commands")
+            return
         if self.guild_ids:
             for guild_id in self.guild_ids:
                 guild = discord.Object(id=guild_id)
@@ -81,3 +89,19 @@ class DigestClient(discord.Client):
         else:
             synced = await self.tree.sync()
             log.info("discord: registered %d global commands (may take a while to appear)", len(synced))
+
+
+class DigestClient(_Digest, discord.Client):
+    """One gateway connection (a small bot, as before sharding)."""
+
+
+class ShardedDigestClient(_Digest, discord.AutoShardedClient):
+    """The shards this worker was given (`[discord] shard_count` / `shard_ids`)."""
+
+
+def make_client(*, shard_count: int | None, shard_ids: list[int] | None, **options: Any) -> DigestClient:
+    if shard_count is None or shard_ids == []:  # one connection, or none at all (REST only)
+        return DigestClient(**options)
+    ids = shard_ids if shard_ids is not None else list(range(shard_count))
+    return ShardedDigestClient(shard_count=shard_count, shard_ids=ids, **options)  # type: ignore[return-value]
+

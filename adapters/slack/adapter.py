@@ -27,15 +27,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from adapters.slack.client import build_client, retry_after
+from adapters.slack.client import api_error, build_client, retry_after
 from adapters.slack.commands import CommandRouter, command_names
+from adapters.slack.modes import SlackStartError, check_oauth, choose_mode
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.permissions import AdminPolicy, split_admins
-from adapters.slack.workspaces import DEAD_TOKEN, Workspaces, bind_channel, oauth_settings
+from adapters.slack.workspaces import (
+    DEAD_TOKEN,
+    Workspaces,
+    bind_channel,
+    oauth_settings,
+    register_single_workspace,
+)
 from bot.config import Secrets, Settings
 from bot.models import ChannelRef, Digest, Notice
 from bot.ports import Clock, CommandPort, DeliveryError, SentMessage
-from bot.store.installations import Installations, SecretBox, SecretKeyError
+from bot.store.installations import Installations
 
 log = logging.getLogger(__name__)
 
@@ -56,48 +63,6 @@ PERMANENT = {
     "msg_too_long": "the message is too long (a rendering bug; please report it)",
     "invalid_arguments": "Slack rejected the arguments (a bug; please report it)",
 }
-
-
-class SlackStartError(RuntimeError):
-    """Slack could not be started (bad credentials, unreachable API); the message is one line."""
-
-
-def choose_mode(settings: Settings, secrets: Secrets) -> str:
-    """"socket", "http" or "oauth", from `[slack] mode` and which secrets are set."""
-    mode = settings.slack.mode
-    if mode == "oauth" or (mode == "auto" and settings.slack.client_id and not secrets.slack_bot_token):
-        check_oauth(settings, secrets)
-        return "oauth"
-    if not secrets.slack_bot_token:
-        raise SlackStartError("Slack needs SLACK_BOT_TOKEN (xoxb-…) in the environment")
-    if mode == "auto":
-        if secrets.slack_app_token:
-            return "socket"
-        if secrets.slack_signing_secret:
-            return "http"
-        raise SlackStartError(
-            "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) "
-            "besides SLACK_BOT_TOKEN"
-        )
-    if mode == "socket" and not secrets.slack_app_token:
-        raise SlackStartError('[slack] mode = "socket" needs SLACK_APP_TOKEN (xapp-…) in the environment')
-    if mode == "http" and not secrets.slack_signing_secret:
-        raise SlackStartError('[slack] mode = "http" needs SLACK_SIGNING_SECRET in the environment')
-    return mode
-
-
-def check_oauth(settings: Settings, secrets: Secrets) -> SecretBox:
-    """Everything the install flow needs, or one line saying what is missing."""
-    if not settings.slack.client_id:
-        raise SlackStartError('Slack install flow (mode "oauth") needs [slack] client_id in the config')
-    for value, name in ((secrets.slack_client_secret, "SLACK_CLIENT_SECRET"),
-                        (secrets.slack_signing_secret, "SLACK_SIGNING_SECRET")):
-        if not value:
-            raise SlackStartError(f'Slack install flow (mode "oauth") needs {name} in the environment')
-    try:
-        return SecretBox(secrets.secret_key)
-    except SecretKeyError as exc:
-        raise SlackStartError(f"Slack install flow refuses to start: {exc}") from None
 
 
 class SlackAdapter:
@@ -164,6 +129,8 @@ class SlackAdapter:
             )
             if self.workspaces is not None:
                 self.workspaces.register(self.app)
+            else:
+                register_single_workspace(self.app)
             policy = AdminPolicy(self.client, self.settings.admins)
             self._router = CommandRouter(self.command_names, commands, policy, on_command=self._bind)
             self._router.register(self.app)
@@ -185,7 +152,7 @@ class SlackAdapter:
             return await call
         except SlackApiError as exc:
             raise SlackStartError(
-                f"Slack {what} failed: {exc.response.get('error')} (check {secret_name})"
+                f"Slack {what} failed: {api_error(exc) or exc.response.status_code} (check {secret_name})"
             ) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise SlackStartError(
@@ -271,7 +238,7 @@ class SlackAdapter:
                     unfurl_media=False,
                 )
             except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
+                error = api_error(exc)
                 if workspace is not None and self.workspaces is not None and error in DEAD_TOKEN:
                     await self.workspaces.token_died(workspace, error)
                 raise self._delivery_error(channel, exc) from None
@@ -285,7 +252,7 @@ class SlackAdapter:
         return sent
 
     def _delivery_error(self, channel: ChannelRef, exc: SlackApiError) -> DeliveryError:
-        error = str(exc.response.get("error") or "unknown_error")
+        error = api_error(exc) or f"HTTP {exc.response.status_code}"
         if exc.response.status_code == 429 or error in ("ratelimited", "rate_limited"):
             wait = retry_after(exc.response.headers) or 30.0
             self.pacer.hold(channel.external_id, wait)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -31,6 +32,12 @@ def retry_after(headers: object) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def api_error(exc: SlackApiError) -> str:
+    """Slack's error code (`not_in_channel`, …); "" when the answer was not JSON (an HTTP 5xx page)."""
+    data = exc.response.data
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
 
 
 class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):

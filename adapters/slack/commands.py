@@ -23,15 +23,17 @@ from bot.ports import CommandContext, CommandPort, Reply
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("digest", "summarize", "subscribe", "unsubscribe", "feeds", "schedule")
+COMMANDS = ("digest", "summarize", "subscribe", "unsubscribe", "feeds", "schedule", "why", "filter")
 MANAGING = frozenset({"subscribe", "unsubscribe", "schedule"})
 USAGE = {
-    "digest": "",
+    "digest": "[preview]",
     "summarize": "<url>",
     "subscribe": "<feed url>",
     "unsubscribe": "<feed id or url>",
     "feeds": "",
     "schedule": "<immediate | cron expression> [timezone]",
+    "why": "<article url>",
+    "filter": "list | add <include|exclude|include-regex|exclude-regex> [field:]pattern | remove <id>",
 }
 REFUSAL = ("Only workspace admins and owners, or the users and groups listed in the bot's "
            "`[slack] admins` setting, can change this channel's feeds and schedule.")
@@ -136,8 +138,10 @@ class CommandRouter:
             task.cancel()
 
     def _usage(self, canonical: str, args: list[str]) -> str | None:
-        needs_arg = canonical in ("summarize", "subscribe", "unsubscribe", "schedule")
+        needs_arg = canonical in ("summarize", "subscribe", "unsubscribe", "schedule", "why")
         if needs_arg and not args:
+            return f"Usage: {self.names[canonical]} {USAGE[canonical]}"
+        if canonical == "digest" and args and args != ["preview"]:
             return f"Usage: {self.names[canonical]} {USAGE[canonical]}"
         return None
 
@@ -180,7 +184,11 @@ class CommandRouter:
     async def _call(self, canonical: str, ctx: CommandContext, args: list[str]) -> Reply:
         port = self._port
         if canonical == "digest":
-            return await port.digest(ctx)
+            return await (port.digest_preview(ctx) if args == ["preview"] else port.digest(ctx))
+        if canonical == "why":
+            return await port.why(ctx, args[0])
+        if canonical == "filter":  # the core decides who may add or remove (ctx.can_manage)
+            return await port.filter(ctx, args)
         if canonical == "summarize":
             return await port.summarize(ctx, args[0])
         if canonical == "subscribe":

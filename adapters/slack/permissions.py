@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import api_error
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0
@@ -66,7 +68,7 @@ class AdminPolicy:
             resp = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("slack: users.info for %s failed (%s); treating as not an admin",
-                        user_id, exc.response.get("error"))
+                        user_id, api_error(exc))
             return False
         user = resp.get("user") or {}
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
@@ -81,7 +83,7 @@ class AdminPolicy:
         try:
             resp = await client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
-            log.warning("slack: usergroups.users.list for %s failed (%s)", group, exc.response.get("error"))
+            log.warning("slack: usergroups.users.list for %s failed (%s)", group, api_error(exc))
             return frozenset()
         members = frozenset(resp.get("users") or [])
         self._group_cache[group] = (time.monotonic() + self._ttl, members)

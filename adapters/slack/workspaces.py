@@ -50,6 +50,17 @@ def oauth_settings(settings: SlackSettings, secrets: Secrets, installs: StoreIns
     )
 
 
+def register_single_workspace(app: AsyncApp) -> None:
+    """One workspace (a token from the environment): nothing to delete, but say what happened."""
+    async def gone(event: dict[str, Any]) -> None:
+        log.warning("slack: Slack reports %s for this workspace; SLACK_BOT_TOKEN no longer works and "
+                    "deliveries will fail until the app is reinstalled and the new token is set",
+                    event.get("type"))
+
+    app.event("app_uninstalled")(gone)
+    app.event("tokens_revoked")(gone)
+
+
 async def bind_channel(repo: Installations, clock: Clock, command: dict[str, Any]) -> None:
     """A command came from this channel: remember its workspace (its posts use that token)."""
     channel, team = command.get("channel_id"), command.get("team_id")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,23 +44,6 @@ def stories_of(candidates: list[ArticleRow], story_of: dict[int, int]) -> list[S
         others = sorted((m for m in members if m.id != lead.id), key=lambda a: (_when(a), a.id))
         stories.append(Story(lead, others, story_id if story_id > 0 else None))
     return stories
-
-
-# The previous rule (title-word Jaccard), kept only as the benchmark's baseline.
-SAME_STORY_SIMILARITY = 0.6
-MIN_TITLE_WORDS = 4
-STOP = frozenset("a an the and or of to in on for at by with from as is are was were be it its this that "
-                 "after over into new says say said will has have had not no".split())
-
-
-def title_words(title: str) -> frozenset[str]:
-    return frozenset(w for w in re.findall(r"\w+", title.casefold()) if w not in STOP and len(w) > 1)
-
-
-def same_story(a: frozenset[str], b: frozenset[str]) -> bool:
-    if len(a) < MIN_TITLE_WORDS or len(b) < MIN_TITLE_WORDS:
-        return False
-    return len(a & b) / len(a | b) >= SAME_STORY_SIMILARITY
 
 
 def cap(stories: list[Story], max_items: int) -> tuple[list[Story], list[Story]]:

@@ -31,13 +31,13 @@ from bot.pipeline.sentences import split_words
 class NewsParams:
     """Weights of the score, chosen on the dev splits only by a rule fixed before the sweep:
     among configurations with BBC dev R-1 >= 53 and CNN/DM dev R-1 >= Lead-3's, the one that
-    agrees most with Lead-3 (see the README's quality section and bench/quality.py). Round 2
-    added the speech penalty; the quote and length penalties stay at 0 because the rule did
-    not pick them stably when dev was resampled."""
+    agrees most with Lead-3. `python bench/tune.py` reruns the sweep and prints this choice
+    (the rule and grids: bench/TUNING.md). Round 2's features (quote, speech and length
+    penalties) stay at 0: the rule did not pick them in enough resamples of dev."""
 
-    lexrank_weight: float = 0.3  # share of LexRank in the centrality blend (rest: overlap centrality)
+    lexrank_weight: float = 0.0  # share of LexRank in the centrality blend (rest: overlap centrality)
     centrality: float = 1.0
-    lead: float = 0.75
+    lead: float = 1.0
     tau: float = 12.0  # position prior exp(-i / tau), used when lead_words is 0
     headline: float = 0.3
     mmr: float = 1.5  # redundancy penalty times max cosine to already-picked sentences
@@ -49,7 +49,7 @@ class NewsParams:
     backbone: int = 0  # the first `backbone` clean sentences get `backbone_bonus`
     backbone_bonus: float = 0.0
     quote_penalty: float = 0.0  # times 1 for sentences that open or close a direct quotation
-    speech_penalty: float = 0.1  # times 1 for first/second-person sentences (unmarked speech)
+    speech_penalty: float = 0.0  # times 1 for first/second-person sentences (unmarked speech)
     length_prior: float = 0.0  # times how far (log scale) a sentence is outside length_band words
     length_band: tuple[float, float] = (15.0, 25.0)
 

@@ -190,6 +190,12 @@ MIGRATIONS: list[str] = [
         owner TEXT NOT NULL,
         lease_until TEXT NOT NULL
     );
+    CREATE TABLE rate_slots (
+        bucket TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        taken REAL NOT NULL,
+        PRIMARY KEY (bucket, slot)
+    );
     """,
 ]
 
@@ -251,6 +257,7 @@ class Database(Protocol):
     async def schema_version(self) -> int: ...
     def group_concat(self, expr: str) -> str: ...
     def skip_locked(self) -> str: ...
+    def now_sql(self) -> str: ...
     async def reserve_ids(self, conn: Any, table: str, count: int) -> list[int]: ...
 
 

@@ -20,6 +20,7 @@ DUE = ("disabled_reason IS NULL AND (next_poll IS NULL OR next_poll <= ?) "
 class Leases:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._seeded: dict[str, int] = {}
 
     # ---- feed polls ----------------------------------------------------------------------
     async def claim_due_feeds(self, owner: str, now: datetime, until: datetime, limit: int) -> list[FeedRow]:
@@ -29,7 +30,7 @@ class Leases:
                f"ORDER BY next_poll LIMIT ?{self.db.skip_locked()}) RETURNING *")
         async with self.db.transaction(lock=False) as conn:
             rows = await rows_of(conn, sql, (owner, iso(until), iso(now), iso(now), owner, limit))
-        return sorted((_feed(r) for r in rows), key=lambda f: (f.next_poll is not None, f.next_poll, f.id))
+        return sorted((_feed(r) for r in rows), key=lambda f: (iso(f.next_poll) or "", f.id))  # the most overdue first
 
     async def renew_feeds(self, feed_ids: list[int], owner: str, until: datetime) -> None:
         if not feed_ids:
@@ -47,6 +48,13 @@ class Leases:
             await conn.execute(
                 f"UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? "  # noqa: S608
                 f"AND id IN ({marks})", (owner, *feed_ids))
+
+    async def release_all(self) -> None:
+        """Forget every poll and build lease (the single SQLite worker, at start)."""
+        async with self.db.transaction(lock=False) as conn:
+            await conn.execute("UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL")
+            await conn.execute("UPDATE channels SET build_owner = NULL, build_until = NULL "
+                               "WHERE build_owner IS NOT NULL")
 
     # ---- digest builds -------------------------------------------------------------------
     async def claim_build(self, channel_id: int, owner: str, now: datetime, until: datetime) -> bool:
@@ -88,6 +96,27 @@ class Leases:
                 "WHERE leases.lease_until <= ? OR leases.owner = excluded.owner",
                 (name, owner, iso(until), iso(now)))
             return cur.rowcount == 1
+
+    # ---- a fleet-wide request budget (a sliding window of `slots` requests per second) -----------
+    async def take_slot(self, bucket: str, slots: int) -> float:
+        """Take one of the bucket's slots unused for a second: 0.0, or how long to wait first.
+        Times are the database's clock, so workers on hosts with skewed clocks still agree."""
+        now = self.db.now_sql()
+        async with self.db.transaction(lock=False) as conn:
+            if self._seeded.get(bucket) != slots:  # the slots exist once per bucket and size
+                await conn.executemany("INSERT INTO rate_slots (bucket, slot, taken) VALUES (?, ?, 0) "
+                                       "ON CONFLICT DO NOTHING", [(bucket, n) for n in range(slots)])
+                self._seeded[bucket] = slots
+            async with conn.execute(
+                    f"UPDATE rate_slots SET taken = {now} WHERE bucket = ? AND slot = (SELECT slot FROM rate_slots "  # noqa: S608
+                    f"WHERE bucket = ? AND slot < ? AND taken <= {now} - 1.0 ORDER BY taken LIMIT 1"
+                    f"{self.db.skip_locked()}) RETURNING slot", (bucket, bucket, slots)) as cur:
+                if await cur.fetchone() is not None:
+                    return 0.0
+            async with conn.execute(f"SELECT MIN(taken) + 1.0 - {now} FROM rate_slots "  # noqa: S608
+                                    "WHERE bucket = ? AND slot < ?", (bucket, slots)) as cur:
+                row = await cur.fetchone()
+        return max(0.005, float(row[0] or 0.0)) if row else 0.05
 
     async def holders(self, prefix: str, now: datetime) -> list[str]:
         """Unexpired holders of roles whose name starts with `prefix` (e.g. live workers)."""

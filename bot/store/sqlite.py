@@ -138,6 +138,10 @@ class SqliteDatabase:
     def skip_locked() -> str:
         return ""  # the single writer already serializes claims
 
+    @staticmethod
+    def now_sql() -> str:
+        return "((julianday('now') - 2440587.5) * 86400.0)"
+
     async def reserve_ids(self, conn: aiosqlite.Connection, table: str, count: int) -> list[int]:
         """Ids for a bulk insert: we hold the only write lock, so MAX(id)+1… are free."""
         async with conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}") as cur:  # noqa: S608

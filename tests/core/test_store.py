@@ -12,7 +12,6 @@ import pytest
 from bot.config import check_schedule
 from bot.models import ChannelRef
 from bot.store import Store
-from tests.store.pg import postgres_server, postgres_url, store_target  # noqa: F401 - fixtures
 
 NOW = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 

@@ -167,3 +167,10 @@ async def test_installations_round_trip_bytes(store_target) -> None:
                                                   scopes="chat:write", now=NOW)
         row = await store.installations.get("slack", "T1")
         assert row is not None and row.sealed == b"\x00\xffsecret" and row.active
+
+
+async def test_the_fleet_request_budget_is_a_sliding_window(store_target) -> None:
+    async with Store(store_target) as a, Store(store_target) as b:
+        waits = await asyncio.gather(*(s.leases.take_slot("rest", 5) for s in (a, b) * 4))
+        assert sorted(w == 0.0 for w in waits) == [False] * 3 + [True] * 5  # five slots per second in all
+        assert all(0 < w <= 1.0 for w in waits if w)

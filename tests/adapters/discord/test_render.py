@@ -17,7 +17,7 @@ from adapters.discord.render import (
     render_summary,
 )
 from adapters.discord.text import ELLIPSIS, ZWSP, embed_length, escape, truncate
-from bot.models import ChannelRef, Digest, DigestItem, FeedHealth, Notice
+from bot.models import AlsoLink, ChannelRef, Digest, DigestItem, FeedHealth, Notice
 from tests.fakes.discord import rules, spec
 
 CHANNEL = ChannelRef("discord", "222222222222222222")
@@ -52,7 +52,7 @@ def check_message(msg: DiscordMessage) -> None:
 def item(i: int, title: str, summary: list[str], url: str | None = "https://news.example/a") -> DigestItem:
     return DigestItem(article_id=i, title=title, url=url, feed=f"Feed {i}", summary=summary,
                       published=datetime(2026, 1, 5, 7, 0, tzinfo=UTC),
-                      also=[("Other outlet", "https://other.example/x")])
+                      also=[AlsoLink("Other outlet", "Same story elsewhere", "https://other.example/x")])
 
 
 def test_forty_long_items_split_into_valid_messages() -> None:

@@ -155,6 +155,22 @@ class MemoryCore:
     async def feed_choices(self, ctx: CommandContext, prefix: str) -> list[tuple[str, str]]:
         return []
 
+    async def digest_preview(self, ctx: CommandContext) -> Reply:
+        self._seen(ctx)
+        return Reply(text=f"Preview: {len(self.items)} items")
+
+    async def why(self, ctx: CommandContext, url: str) -> Reply:
+        self._seen(ctx)
+        return Reply(text=f"Why {url}: posted")
+
+    async def filter(self, ctx: CommandContext, words: list[str]) -> Reply:
+        self._seen(ctx)
+        if words[:1] != ["list"] and not ctx.can_manage:
+            return Reply(text="not allowed", ok=False)
+        if words[:1] != ["list"]:
+            self.writes.append(("filter", " ".join(words)))
+        return Reply(text=f"filter {' '.join(words)}")
+
 
 @pytest.fixture
 def core() -> MemoryCore:

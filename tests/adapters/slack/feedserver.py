@@ -11,6 +11,8 @@ from aiohttp import web
 from tests.support.web import start_web
 
 HOSTILE = "<!channel> &lt;!here&gt; <https://evil.example|https://bank.example>"
+# the RSS title is HTML: its entity is decoded exactly once, so the channel sees this, literally
+HOSTILE_SHOWN = "<!channel> <!here> <https://evil.example|https://bank.example>"
 BODY = ("The council met on Monday to discuss the budget for the coming year. Members agreed to fund "
         "three new libraries and to repair the old bridge. The mayor said the plan would take two years. "
         "Residents will be able to comment on the plan at a public meeting next month. ") * 3

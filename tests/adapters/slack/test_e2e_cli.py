@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.slack.conftest import GENERAL, MEMBER
-from tests.adapters.slack.feedserver import HOSTILE, FeedServer
+from tests.adapters.slack.feedserver import HOSTILE_SHOWN, FeedServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack.blockkit import validate_message
 
@@ -73,7 +73,7 @@ async def test_cli_run_posts_digest_and_answers_commands(fake: FakeSlack, feeds:
         await fake.socket.wait_connections(1, timeout=30)
         posts = await fake.wait_posts(GENERAL, 1, timeout=30)
         assert validate_message(posts[0].text, posts[0].blocks) == (None, [])
-        assert posts[0].mentions() == [] and HOSTILE in posts[0].display()
+        assert posts[0].mentions() == [] and HOSTILE_SHOWN in posts[0].display()
 
         payload = fake.command("/digest", user_id=MEMBER, channel_id=GENERAL)
         ack = await fake.slash_command(payload, timeout=10)

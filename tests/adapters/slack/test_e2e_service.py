@@ -21,7 +21,7 @@ from tests.adapters.slack.conftest import (
     http_secrets,
     socket_secrets,
 )
-from tests.adapters.slack.feedserver import HOSTILE, FeedServer
+from tests.adapters.slack.feedserver import HOSTILE_SHOWN, FeedServer
 from tests.fakes.slack import FakeSlack, signed_request
 from tests.fakes.slack.blockkit import validate_message
 from tests.support.clock import FakeClock
@@ -103,7 +103,7 @@ async def test_socket_mode_end_to_end(fake: FakeSlack, feeds: FeedServer, servic
     assert fake.rate_limited == [("chat.postMessage", 1.0)]
     check_posts(posts)
     shown = posts[0].display()
-    assert HOSTILE in shown and "Council story 1" in shown and "Council story 2" in shown
+    assert HOSTILE_SHOWN in shown and "Council story 1" in shown and "Council story 2" in shown
 
     again = await fake.slash_command(fake.command("/digest", user_id=MEMBER, channel_id=GENERAL))
     assert again.latency < 3.0 and "Nothing new" in again.payload["text"]

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from adapters.slack import SlackAdapter, SlackStartError
-from adapters.slack.adapter import choose_mode
+from adapters.slack.modes import choose_mode
 from bot.config import Secrets, Settings, SlackSettings
 from bot.models import ChannelRef
 from bot.ports import DeliveryError
@@ -221,3 +221,37 @@ def test_settings_defaults_match_the_contract() -> None:
     assert (slack.install_path, slack.redirect_uri_path) == ("/slack/install", "/slack/oauth_redirect")
     assert slack.authorize_url == "https://slack.com/oauth/v2/authorize"
     assert oauth_slack(FakeSlack()).mode == "oauth"
+
+
+async def test_tokens_never_reach_the_log_even_at_debug(fake: FakeSlack, oauth, store: Store) -> None:
+    """slack_sdk logs whole responses at DEBUG (oauth.v2.access carries the token): the bot's
+    log pipeline must mask it, whatever the level."""
+    import io
+    import logging
+
+    from bot.logs import setup_logging
+
+    root = logging.getLogger()
+    level = root.level
+    stream = io.StringIO()
+    setup_logging("DEBUG", oauth_secrets().values(), stream=stream)
+    try:
+        adapter, _, _ = await oauth()
+        assert (await Browser(TEAM_B).install(adapter.bound_port)).status == 200
+        await store.installations.bind_channel(f"slack:{CHAN_B}", "slack", TEAM_B, "", FakeClock().now())
+        await adapter.send(ChannelRef("slack", CHAN_B), {"text": "hi"}, nonce="n1")
+        assert await post_event(adapter.bound_port, fake.revoke(TEAM_B)) == 200
+
+        async def revoked() -> bool:
+            row = await store.installations.get("slack", TEAM_B)
+            return row is not None and row.sealed is None
+        await until(revoked, "the revoked token is deleted")
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_newsdigest", False)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert "oauth.v2.access" in text and "revoked the bot token" in text  # DEBUG really was on
+    [token] = fake.team_tokens(TEAM_B)
+    assert token not in text and KEY not in text and "fake-client-secret" not in text
+    assert "'access_token': '[redacted]'" in text  # the response was logged, masked

@@ -44,8 +44,9 @@ def test_admin_entries() -> None:
 
 
 def test_manifest_matches_the_adapter() -> None:
-    yaml = pytest.importorskip("yaml")
     from pathlib import Path
+
+    import yaml  # pyyaml is a test dependency
 
     from adapters.slack.commands import COMMANDS, USAGE
 
@@ -56,3 +57,7 @@ def test_manifest_matches_the_adapter() -> None:
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "users:read",
                                                               "usergroups:read"}
     assert manifest["settings"]["socket_mode_enabled"] is True
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.startswith("https://") and redirect.endswith("/slack/oauth_redirect")
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert sorted(events) == ["app_uninstalled", "tokens_revoked"]

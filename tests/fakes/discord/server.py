@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.discord import payloads, rules, spec
-from tests.fakes.discord.gateway import GatewayMixin
+from tests.fakes.discord.gateway import GatewayMixin, shard_of
 from tests.fakes.discord.interactions import FakeInteraction, InteractionRoutes
 from tests.support.web import start_web
 
@@ -74,13 +74,17 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
                  channel_ids: tuple[str, ...] = ("222222222222222222", "222222222222222223"),
                  heartbeat_interval: float = 0.5, callback_deadline: float = 3.0,
                  followup_window: float = 15 * 60.0, nonce_window: float = 300.0,
-                 allow_privileged: bool = False) -> None:
+                 allow_privileged: bool = False, guilds: dict[str, tuple[str, ...]] | None = None,
+                 shards: int = 1) -> None:
         self.token = token
         self.app_id = "333333333333333333"
         self.bot_user = payloads.user("444444444444444444", "newsdigest", bot=True)
         self.owner = payloads.user("555555555555555555", "owner")
-        self.guild_id = guild_id
-        self.channel_ids = list(channel_ids)
+        # servers and their text channels; each server's events go to shard (id >> 22) % count
+        self.guilds = {g: list(c) for g, c in (guilds or {guild_id: channel_ids}).items()}
+        self.guild_id = next(iter(self.guilds))
+        self.channel_ids = [c for chans in self.guilds.values() for c in chans]
+        self.shards = shards  # what GET /gateway/bot recommends
         self.heartbeat_interval = heartbeat_interval
         self.callback_deadline = callback_deadline
         self.followup_window = followup_window
@@ -94,6 +98,7 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
         self.commands: dict[str | None, list[dict[str, Any]]] = {}
         self.forbidden_channels: set[str] = set()
         self.identify_payloads: list[dict[str, Any]] = []
+        self.shard_conflicts: list[tuple[int, int]] = []
         self.connections = []
         self.identified = asyncio.Event()
         self.script: list[Scripted] = []
@@ -157,16 +162,33 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
 
     # ---- gateway payloads -----------------------------------------------------------------------
 
-    def ready_payload(self, base: str) -> dict[str, Any]:
-        return {"v": 10, "user": self.bot_user, "guilds": [{"id": self.guild_id, "unavailable": True}],
-                "session_id": "fake-session", "resume_gateway_url": base, "shard": [0, 1],
+    def ready_payload(self, base: str, shard: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+        guilds = [{"id": g, "unavailable": True} for g in self.guilds if shard_of(g, shard[1]) == shard[0]]
+        return {"v": 10, "user": self.bot_user, "guilds": guilds,
+                "session_id": "fake-session", "resume_gateway_url": base, "shard": list(shard),
                 "application": {"id": self.app_id, "flags": 0}, "private_channels": [],
                 "relationships": [], "user_settings": {}}
 
-    def guild_payloads(self) -> list[dict[str, Any]]:
-        channels = [payloads.text_channel(c, self.guild_id, f"news-{i}", i)
-                    for i, c in enumerate(self.channel_ids)]
-        return [payloads.guild(self.guild_id, "Fake guild", channels, payloads.member(self.bot_user))]
+    def guild_payloads(self, shard: tuple[int, int] = (0, 1)) -> list[dict[str, Any]]:
+        result = []
+        for n, (guild_id, channel_ids) in enumerate(self.guilds.items()):
+            if shard_of(guild_id, shard[1]) != shard[0]:
+                continue
+            channels = [payloads.text_channel(c, guild_id, f"news-{i}", i) for i, c in enumerate(channel_ids)]
+            name = "Fake guild" if n == 0 else f"Fake guild {n}"
+            result.append(payloads.guild(guild_id, name, channels, payloads.member(self.bot_user)))
+        return result
+
+    def max_rest_per_second(self) -> int:
+        """The most bot-authenticated REST requests seen in any one-second window (Discord's
+        global limit is 50 per second per bot, across all of its processes)."""
+        times = sorted(r.at for r in self.requests if r.route not in ("callback", "webhook"))
+        best, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
 
     # ---- middleware: auth, scripted failures, rate-limit discipline, recording ---------------
 
@@ -254,7 +276,7 @@ class FakeDiscord(GatewayMixin, InteractionRoutes):
         return json_response(payloads.application(self.app_id, self.owner))
 
     async def _gateway_url(self, request: web.Request) -> web.Response:
-        return json_response({"url": f"ws://{request.host}/gateway", "shards": 1, "session_start_limit":
+        return json_response({"url": f"ws://{request.host}/gateway", "shards": self.shards, "session_start_limit":
                               {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
 
     async def _put_commands(self, request: web.Request) -> web.Response:

@@ -16,13 +16,14 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 
 from tests.fakes.slack import blockkit
+from tests.fakes.slack.records import Call, Post, ResponseUrl
 from tests.fakes.slack.signing import APP_ID, TEAM_ID, command_payload
 from tests.fakes.slack.socket_mode import Ack, SocketHub
 from tests.fakes.slack.spec import check_arguments
@@ -33,58 +34,7 @@ BOT_USER = "U0BOTUSER01"
 BOT_ID = "B0123456789"
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60
-
-
-@dataclass
-class Call:
-    method: str
-    args: dict[str, Any]
-    at: float
-    token: str | None = None  # the token the call carried (tests check which workspace spoke)
-
-
-@dataclass
-class Post:
-    """A message that landed in a channel (or a response_url answer)."""
-
-    channel: str
-    text: str
-    blocks: list[dict[str, Any]]
-    ts: str
-    at: float
-    args: dict[str, Any] = field(default_factory=dict)
-
-    def mrkdwn_texts(self) -> list[tuple[str, bool]]:
-        """(text, parse_bare_mentions) for the fallback text and every text object."""
-        parse_top = bool(self.args.get("link_names")) or self.args.get("parse") == "full"
-        out = [(self.text, parse_top)]
-        for obj in blockkit.text_objects(self.blocks):
-            if obj.get("type") == "mrkdwn":
-                out.append((obj.get("text", ""), not obj.get("verbatim", False)))
-        return out
-
-    def mentions(self) -> list[str]:
-        return [m for text, bare in self.mrkdwn_texts() for m in blockkit.mentions(text, bare)]
-
-    def links(self) -> list[tuple[str, str]]:
-        return [lk for text, _ in self.mrkdwn_texts() for lk in blockkit.links(text)]
-
-    def display(self) -> str:
-        """What a reader sees in the blocks (or the text when there are none)."""
-        if not self.blocks:
-            return blockkit.display(self.text)
-        parts = []
-        for obj in blockkit.text_objects(self.blocks):
-            text = obj.get("text", "")
-            parts.append(blockkit.display(text) if obj.get("type") == "mrkdwn" else text)
-        return "\n".join(parts)
-
-
-@dataclass
-class ResponseUrl:
-    created: float
-    uses: int = 0
-    bodies: list[dict[str, Any]] = field(default_factory=list)
+CALLER: ContextVar[str] = ContextVar("fake_slack_caller_team", default=TEAM_ID)  # the token's team
 
 
 class FakeSlack(WorkspacesMixin):
@@ -150,7 +100,8 @@ class FakeSlack(WorkspacesMixin):
                                   response_url=self.new_response_url(), user_name=user["name"],
                                   channel_name=channel["name"])
         team = channel.get("context_team_id", TEAM_ID)
-        payload.update(team_id=team, team_domain=team.lower())
+        if team != TEAM_ID:  # a channel of another workspace: the command comes from that team
+            payload.update(team_id=team, team_domain=team.lower())
         return payload
 
     async def slash_command(self, payload: dict[str, str], timeout: float = 5.0) -> Ack:
@@ -257,10 +208,12 @@ class FakeSlack(WorkspacesMixin):
         if method == "auth.revoke":
             self.tokens[token].alive = False
             return web.json_response({"ok": True, "revoked": True})
-        return web.json_response(await handler(args, team))
+        CALLER.set(team or TEAM_ID)  # per request (aiohttp runs each in its own task)
+        return web.json_response(await handler(args))
 
-    def _channel_of(self, channel_id: object, team: str) -> dict[str, Any] | None:
-        """A channel as `team`'s token sees it: another workspace's channel does not exist."""
+    def _channel_of(self, channel_id: object) -> dict[str, Any] | None:
+        """A channel as the caller's token sees it: another workspace's channel does not exist."""
+        team = CALLER.get()
         channel = self.channels.get(str(channel_id))
         if channel is not None and channel.get("context_team_id", TEAM_ID) != team:
             self.violations.append(f"a token of team {team} was used for channel {channel_id} "
@@ -268,32 +221,33 @@ class FakeSlack(WorkspacesMixin):
             return None
         return channel
 
-    async def _m_auth_test(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+    async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = CALLER.get()
         name = self.teams.get(team, team)
         return {"ok": True, "url": f"https://{team.lower()}.slack.com/", "team": name,
                 "user": "newsdigest", "team_id": team, "user_id": BOT_USER, "bot_id": BOT_ID,
                 "is_enterprise_install": False}
 
-    async def _m_auth_revoke(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+    async def _m_auth_revoke(self, args: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("answered in _web_api")  # pragma: no cover
 
-    async def _m_apps_connections_open(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+    async def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket.new_url(f"ws://127.0.0.1:{self.port}")}
 
-    async def _m_users_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+    async def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
-        if user is None or user["team_id"] != team:
+        if user is None or user["team_id"] != CALLER.get():
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
 
-    async def _m_usergroups_users_list(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+    async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self.usergroups.get(str(args.get("usergroup")))
         if members is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": members}
 
-    async def _m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
-        channel = self._channel_of(args.get("channel"), team)
+    async def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_of(args.get("channel"))
         return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
 
     def _message_problems(self, method: str, args: dict[str, Any]) -> tuple[str | None, list[Any]]:
@@ -310,8 +264,8 @@ class FakeSlack(WorkspacesMixin):
             self.violations.append(f"{method}: link_names/parse=full turns untrusted text into mentions")
         return error, blocks or []
 
-    async def _m_chat_postMessage(self, args: dict[str, Any], team: str) -> dict[str, Any]:
-        channel = self._channel_of(args["channel"], team)
+    async def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_of(args["channel"])
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         if not channel["is_member"]:
@@ -325,8 +279,8 @@ class FakeSlack(WorkspacesMixin):
                 "message": {"type": "message", "text": args.get("text") or "", "user": BOT_USER,
                             "bot_id": BOT_ID, "ts": ts}}
 
-    async def _m_chat_postEphemeral(self, args: dict[str, Any], team: str) -> dict[str, Any]:
-        if self._channel_of(args["channel"], team) is None:
+    async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self._channel_of(args["channel"]) is None:
             return {"ok": False, "error": "channel_not_found"}
         error, _ = self._message_problems("chat.postEphemeral", args)
         if error:
