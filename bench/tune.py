@@ -79,7 +79,7 @@ ROUND1 = {
               (("long_penalty", 0.1),)),
 }
 ROUND1_QUICK = {
-    "lexrank_weight": (0.15, 0.3),
+    "lexrank_weight": (0.0, 0.3),
     "lead": (0.75, 1.0),
     "position": (("lead_words", 150.0), ("lead_words", 200.0)),
     "headline": (0.3,),

@@ -19,8 +19,6 @@ from bot.models import Digest, StoryUpdate
 from bot.net import FetchError
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock
-from bot.sources.files import is_local_source, path_of, read_article_file, within
-from bot.sources.pages import PageExtractError, extract_page
 from bot.store import ArticleRow, ChannelRow, Store
 from bot.workers import Workers, WorkerTimeout
 
@@ -187,6 +185,8 @@ class DigestMaker:
         return row[0] if row else self.settings.fetch.full_text
 
     async def _fetch_text(self, article: ArticleRow) -> str | None:
+        from bot.sources.pages import PageExtractError, extract_page  # lxml: only when a teaser is completed
+
         url = article.url or ""
         try:
             if url.startswith("file://"):
@@ -201,6 +201,8 @@ class DigestMaker:
 
     async def _local_text(self, article: ArticleRow) -> str | None:
         """A local feed's item may link to a local file, but only inside that feed's folder."""
+        from bot.sources.files import is_local_source, path_of, read_article_file, within
+
         rows = await self.store.db.fetchall(
             "SELECT f.url FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.article_id = ?", (article.id,))
         target = path_of(article.url or "")

@@ -74,10 +74,11 @@ class Ingestor:
         caller to write for a whole round in one commit (one fsync instead of hundreds)."""
         now = self.clock.now()
         etag = last_modified = None
+        first = feed.last_success is None  # every entry is new: identify them all in the worker
         try:
             if is_local_source(feed.url):
                 title, warning, rows = await self.workers.run(read_local, feed.url,
-                                                              self.settings.fetch.max_page_bytes, now,
+                                                              self.settings.fetch.max_page_bytes, now, first,
                                                               timeout=PARSE_TIMEOUT)
             else:
                 fetched = await self.fetcher.fetch(feed.url, kind="feed", etag=feed.etag,
@@ -90,7 +91,7 @@ class Ingestor:
                     return PollOutcome(feed, not_modified=True)
                 etag, last_modified = fetched.etag, fetched.last_modified
                 title, warning, rows = await self.workers.run(parse_source, fetched.body, fetched.url,
-                                                              fetched.content_type, fetched.charset, now,
+                                                              fetched.content_type, fetched.charset, now, first,
                                                               timeout=PARSE_TIMEOUT)
                 del fetched  # the body is parsed: do not hold it while the store is busy
         except (FetchError, FeedParseError, WorkerTimeout, OSError, ValueError, *_local_source_errors()) as exc:
@@ -116,10 +117,11 @@ class Ingestor:
         """Store the rows this feed has not stored before; the known ones cost one query."""
         known = await self.store.articles.known_keys(feed.id, [r[0] for r in rows])
         fresh = [
-            NewEntry(key=key, canonical_url=canonical_url(url), url=url, title=title, published=published,
-                     text=text, content_hash=content_hash(title, text), is_teaser=is_teaser, author=author,
-                     categories=list(categories))
-            for key, title, url, published, text, is_teaser, author, categories in rows if key not in known
+            NewEntry(key=key, canonical_url=canonical if digest else canonical_url(url), url=url, title=title,
+                     published=published, text=text, content_hash=digest or content_hash(title, text),
+                     is_teaser=is_teaser, author=author, categories=list(categories))
+            for key, title, url, published, text, is_teaser, author, categories, canonical, digest in rows
+            if key not in known
         ]
         backfill_for = await self._unbaselined(feed)
         if not fresh and not backfill_for:

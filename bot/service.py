@@ -80,6 +80,8 @@ class Service:
         self._stopping = asyncio.Event()
         self._first_poll = asyncio.Event()  # set once the feeds due at start were polled
         self._wanted: set[int] = set()  # channels whose build another worker held: tried again next tick
+        self._touched: set[int] = set()  # feeds with new items whose immediate digests wait for the builder
+        self._build_wakeup = asyncio.Event()
 
     async def start(self) -> None:
         await self.app.open()
@@ -140,7 +142,8 @@ class Service:
 
     # ---- loops ---------------------------------------------------------------------
     def _loops(self) -> dict[str, Callable[[], Awaitable[None]]]:
-        return {"poller": self._poll_loop, "scheduler": self._schedule_loop, "sender": self._send_loop}
+        return {"poller": self._poll_loop, "scheduler": self._schedule_loop, "sender": self._send_loop,
+                "builder": self._build_loop}
 
     def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         self._beats[name] = self.clock.now()
@@ -201,7 +204,10 @@ class Service:
                     await self.app.notify(channel.id, f"Feed {name} (#{outcome.feed.id}) was disabled: "
                                           f"{outcome.disabled}. A channel manager can re-subscribe to enable it.")
         touched = {o.feed.id for o in outcomes if o.new}
-        if touched:
+        if touched and self.fleet.shared:  # many workers: poll on while the builder loop builds
+            self._touched |= touched
+            self._build_wakeup.set()
+        elif touched:
             await self._immediate_digests(touched)
         self.sender.wakeup.set()
 
@@ -221,6 +227,25 @@ class Service:
             self._wanted.add(channel.id)
             return None
         return built
+
+    async def _build_loop(self) -> None:
+        """With a shared store, immediate digests are built here, not in the poller, so one
+        worker's polling is never held up by summarizing (other workers may poll meanwhile)."""
+        while not self._stopping.is_set():
+            self._beat("builder")
+            self._build_wakeup.clear()
+            touched, self._touched = self._touched, set()
+            if touched:
+                try:
+                    await self._immediate_digests(touched)
+                except BaseException:
+                    self._touched |= touched  # not lost: the restarted loop builds them
+                    raise
+                self.sender.wakeup.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK):
+                    await self._build_wakeup.wait()
+            await self.clock.sleep(0)
 
     async def _retry_wanted(self) -> None:
         for channel_id in sorted(self._wanted):

@@ -193,27 +193,41 @@ def _stop_forkserver() -> None:
 # They import the parsers when called, so the process that submits them (the event loop's)
 # never loads feedparser, lxml or trafilatura. They return plain tuples, which pickle in
 # about a third of the time of the Entry dataclasses they come from.
-EntryRow = tuple  # (key, title, url, published, text, is_teaser, author, categories)
+# (key, title, url, published, text, is_teaser, author, categories, canonical_url, content_hash);
+# the last two are None unless `identify` was asked for.
+EntryRow = tuple
 
 
-def _rows(result: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+def _rows(result: Any, identify: bool) -> tuple[str | None, str | None, list[EntryRow]]:
+    """`identify`: also compute each entry's canonical URL and content hash here. A feed's
+    first poll stores every entry, and hashing 25,000 texts on the event loop's process
+    made it the pipeline's bottleneck; a later poll stores a few new entries, which the
+    caller identifies itself rather than hashing every known one here."""
+    if identify:
+        from bot.pipeline.dedupe import canonical_url, content_hash
+
+        return result.title, result.warning, [
+            (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories, canonical_url(e.url),
+             content_hash(e.title, e.text)) for e in result.entries]
     return result.title, result.warning, [
-        (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories) for e in result.entries]
+        (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories, None, None)
+        for e in result.entries]
 
 
-def parse_source(data: bytes, url: str, content_type: str | None, charset: str | None,
-                 now: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+def parse_source(data: bytes, url: str, content_type: str | None, charset: str | None, now: Any,
+                 identify: bool = False) -> tuple[str | None, str | None, list[EntryRow]]:
     """`bot.sources.page_source.parse_source`, as (feed title, parse warning, entry rows)."""
     from bot.sources import page_source
 
-    return _rows(page_source.parse_source(data, url, content_type, charset, now))
+    return _rows(page_source.parse_source(data, url, content_type, charset, now), identify)
 
 
-def read_local(ref: str, max_bytes: int, now: Any) -> tuple[str | None, str | None, list[EntryRow]]:
+def read_local(ref: str, max_bytes: int, now: Any, identify: bool = False
+               ) -> tuple[str | None, str | None, list[EntryRow]]:
     """`bot.sources.files.read_local`, as the same rows."""
     from bot.sources import files
 
-    return _rows(files.read_local(ref, max_bytes, now))
+    return _rows(files.read_local(ref, max_bytes, now), identify)
 
 
 def summarize(text: str, **options: Any) -> list[str]:

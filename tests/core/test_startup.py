@@ -102,6 +102,7 @@ def test_a_poll_parses_in_the_worker_and_the_worker_loads_only_the_parsers(tmp_p
 
 
 async def test_parse_job_returns_plain_rows_that_match_the_parser() -> None:
+    from bot.pipeline.dedupe import canonical_url, content_hash
     from bot.sources.page_source import parse_source as real
 
     body = rss(make_items(1, 3))
@@ -109,9 +110,14 @@ async def test_parse_job_returns_plain_rows_that_match_the_parser() -> None:
     workers = Workers(0)
     try:
         title, warning, rows = await workers.run(parse_source, body, "https://news.example/feed", None, None, now)
+        identified = (await workers.run(parse_source, body, "https://news.example/feed", None, None, now, True))[2]
     finally:
         workers.close()
     expected = real(body, "https://news.example/feed", None, None, now)
     assert title == expected.title and warning == expected.warning
     assert [r[0] for r in rows] == [e.key for e in expected.entries]
     assert [(r[1], r[2], r[4]) for r in rows] == [(e.title, e.url, e.text) for e in expected.entries]
+    assert all(r[8] is None and r[9] is None for r in rows)  # a later poll: the caller hashes only new entries
+    # a first poll: identified in the worker, exactly as the store's dedupe would
+    assert [r[8:] for r in identified] == [(canonical_url(e.url), content_hash(e.title, e.text))
+                                           for e in expected.entries]

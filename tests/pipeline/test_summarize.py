@@ -147,7 +147,8 @@ def test_news_penalises_quoted_speech_and_lengths_outside_the_band() -> None:
     assert f.quote.tolist() == [1.0, 0.0, 0.0, 0.0]
     assert f.speech.tolist() == [1.0, 1.0, 0.0, 0.0]
     plain = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0))
-    assert (scores(f, DEFAULT_PARAMS) < plain).tolist() == [True, True, False, False]
+    speech = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.1))
+    assert (speech < plain).tolist() == [True, True, False, False]
     quoted = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, quote_penalty=0.5))
     assert quoted[0] == plain[0] - 0.5 and quoted[1] == plain[1]
     band = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, length_prior=1.0))
