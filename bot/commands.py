@@ -78,7 +78,10 @@ class CommandHandlers:
             return Reply(MANAGE_REFUSAL, ok=False)
         try:
             if verb == "add":
-                row, added = await add_filter(self.app, ctx.channel, parse_filter_words(words[1:]))
+                rest, feed = words[1:], None
+                if rest and rest[0].lower().startswith("feed:"):  # only for one of the channel's feeds
+                    feed, rest = rest[0][5:], rest[1:]
+                row, added = await add_filter(self.app, ctx.channel, parse_filter_words(rest), feed)
                 log.info("%s added filter %d in %s", ctx.user_id, row.id, ctx.channel)
                 state = "Added" if added else "Already there:"
                 return Reply(f"{state} filter {describe(row)}.", ephemeral=False)
@@ -186,8 +189,8 @@ class CommandHandlers:
         return None
 
 
-FILTER_USAGE = ("Usage: /filter add include|exclude|include-regex|exclude-regex [title:|text:|categories:|author:]"
-                "<words or pattern> · /filter remove <id> · /filter list")
+FILTER_USAGE = ("Usage: /filter add [feed:<id>] include|exclude|include-regex|exclude-regex "
+                "[title:|text:|categories:|author:]<words or pattern> · /filter remove <id> · /filter list")
 
 
 def preview_text(digest) -> str:  # noqa: ANN001 - a Digest

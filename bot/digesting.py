@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot import defaults
 from bot.config import Settings
-from bot.digest.compose import build_digest, cap, digest_to_json, stories_of
+from bot.digest.compose import Story, build_digest, cap, digest_to_json, stories_of
 from bot.digest.stories import StoryDoc, assign_stories
 from bot.filters import FilterText, blocked_by
 from bot.models import Digest, StoryUpdate
@@ -24,7 +24,9 @@ from bot.workers import Workers, WorkerTimeout
 
 log = logging.getLogger(__name__)
 SUMMARY_TIMEOUT = 60.0
-STORY_CONTEXT = 5000  # recent articles compared against (and weighing words) when grouping stories
+STORY_CONTEXT = 2000  # recent articles compared against (and weighing words) when grouping stories
+GROUPED_PER_ITEM = 5  # candidates grouped into stories per digest item; older ones are counted as more
+MIN_GROUPED = 50
 
 
 class DigestMaker:
@@ -49,10 +51,15 @@ class DigestMaker:
                 return None
             now = self.clock.now()
             kept, outcomes = await self._filter(channel.id, candidates)
-            story_of = await self._stories(kept, now, save=not dry_run)
-            fresh, updates, merged = await self._repeats(channel.id, policy.repeat_stories, kept, story_of)
+            # after downtime most candidates only feed "…and N more": group the newest few
+            # times max_items into stories, count the rest one by one
+            head = kept[:max(MIN_GROUPED, GROUPED_PER_ITEM * policy.max_items)]
+            tail = kept[len(head):]
+            story_of = await self._stories(head, now, save=not dry_run)
+            fresh, updates, merged = await self._repeats(channel.id, policy.repeat_stories, head, story_of)
             outcomes += merged
             shown, over = cap(stories_of(fresh, story_of), policy.max_items)
+            over += [Story(article) for article in tail]
             if not shown and not updates:
                 if not dry_run:
                     await self.store.ledger.record_outcomes(channel.id, outcomes, now)

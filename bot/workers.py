@@ -95,8 +95,9 @@ class Workers:
         thread yet (a one-shot CLI command, before its event loop and store start).
 
         Cheaper than the fork server for a single poll: no fork-server interpreter to start
-        and keep, no resource-tracker process, and what this process has imported so far is
-        shared with the workers instead of loaded again (PSS counts those pages once).
+        and keep, no resource-tracker process, and what this process has imported so far,
+        the parsers (`preload`) included, is shared with the workers instead of loaded again
+        in each (PSS counts those pages once; the imports cost CPU once).
         Objects are frozen first so the workers' garbage collector does not copy every page
         it visits. Forking is only safe without threads, and only done on Linux; elsewhere,
         or once threads exist, the pool starts through the fork server on its first job.
@@ -106,6 +107,8 @@ class Workers:
             return False
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
+        for name in self.preload:  # imported once here and shared, as the fork server would
+            importlib.import_module(name)
         gc.collect()
         gc.freeze()
         executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("fork"),
@@ -191,7 +194,7 @@ def _stop_forkserver() -> None:
 
 # ---- parse jobs: what a poll runs in a worker ----------------------------------------
 # They import the parsers when called, so the process that submits them (the event loop's)
-# never loads feedparser, lxml or trafilatura. They return plain tuples, which pickle in
+# need not load feedparser, lxml or trafilatura. They return plain tuples, which pickle in
 # about a third of the time of the Entry dataclasses they come from.
 # (key, title, url, published, text, is_teaser, author, categories, canonical_url, content_hash);
 # the last two are None unless `identify` was asked for.

@@ -129,16 +129,19 @@ def install_filters(tree: app_commands.CommandTree, port: Callable[[], CommandPo
 
     @group.command(name="add", description="Add a filter (needs Manage Channels)")
     @app_commands.describe(action="Keep only matching items, or drop them", pattern="Words, a phrase, or a pattern",
-                           regex="The pattern is an RE2 regular expression", field="Where to look")
+                           regex="The pattern is an RE2 regular expression", field="Where to look",
+                           feed="Only for this feed of the channel (its number from /feeds)")
     @app_commands.choices(
         action=[app_commands.Choice(name=a, value=a) for a in ("include", "exclude")],
         field=[app_commands.Choice(name=f, value=f) for f in ("any", "title", "text", "categories", "author")])
     async def add(interaction: discord.Interaction, action: str, pattern: str, regex: bool = False,
-                  field: str = "any") -> None:
+                  field: str = "any", feed: str | None = None) -> None:
         if why := refusal(interaction):
             return await refuse(interaction, why)
         ctx = context(interaction)
-        words = ["add", action + ("-regex" if regex else ""), (f"{field}:" if field != "any" else "") + pattern]
+        scope = [f"feed:{feed.strip()}"] if feed and feed.strip() else []
+        words = ["add", *scope, action + ("-regex" if regex else ""),
+                 (f"{field}:" if field != "any" else "") + pattern]
         await answer(interaction, "filter", lambda: port().filter(ctx, words), defer_public=True)
 
     @group.command(name="remove", description="Remove a filter by its number (needs Manage Channels)")

@@ -33,7 +33,7 @@ USAGE = {
     "feeds": "",
     "schedule": "<immediate | cron expression> [timezone]",
     "why": "<article url>",
-    "filter": "list | add <include|exclude|include-regex|exclude-regex> [field:]pattern | remove <id>",
+    "filter": "list | add [feed:<id>] <include|exclude|include-regex|exclude-regex> [field:]pattern | remove <id>",
 }
 REFUSAL = ("Only workspace admins and owners, or the users and groups listed in the bot's "
            "`[slack] admins` setting, can change this channel's feeds and schedule.")

@@ -115,6 +115,12 @@ async def test_three_workers_two_shards_one_killed(tmp_path, feed_server, postgr
         assert sorted({tuple(p.get("shard") or ()) for p in fake.identify_payloads}) == [(0, 2), (1, 2)], ctx
         assert fake.max_rest_per_second() <= 50, f"{ctx}: {fake.max_rest_per_second()} requests in one second"
         assert fake.violations == [], ctx
+        for guild in list(fake.guilds)[:2]:  # one server on each shard: its holder answers from the shared store
+            channel = fake.guilds[guild][0]
+            answer = await fake.invoke("feeds", channel_id=channel, guild_id=guild)
+            await answer.wait_answered(15)
+            mine = [f for f, chans in subs.items() if channel in chans]
+            assert all(f"Feed {f}" in answer.final_text() for f in mine), f"{ctx}: {answer.final_text()[:500]}"
         pending = await query(postgres_url, "SELECT COUNT(*) FROM digests WHERE state != 'sent'")
         assert pending[0][0] == 0, ctx
         for worker in workers:

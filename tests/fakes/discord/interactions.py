@@ -107,8 +107,8 @@ class InteractionRoutes:
 
     # ---- dispatching ---------------------------------------------------------------------------
 
-    def _command(self, name: str) -> tuple[dict[str, Any], str | None]:
-        for scope in (self.guild_id, None):
+    def _command(self, name: str, guild_id: str | None = None) -> tuple[dict[str, Any], str | None]:
+        for scope in (guild_id or self.guild_id, None):
             for cmd in self.commands.get(scope, []):
                 if cmd["name"] == name:
                     return cmd, scope
@@ -117,12 +117,13 @@ class InteractionRoutes:
     async def invoke(self, name: str, options: dict[str, Any] | None = None, *,
                      user_id: str = "666666666666666666", user_name: str = "member",
                      permissions: int = (1 << 10) | (1 << 11) | (1 << 31),
-                     channel_id: str | None = None, in_guild: bool = True, focused: str | None = None
-                     ) -> FakeInteraction:
+                     channel_id: str | None = None, in_guild: bool = True, focused: str | None = None,
+                     guild_id: str | None = None) -> FakeInteraction:
         """Dispatch INTERACTION_CREATE for /name (type 4 autocomplete when `focused` names an option).
         A subcommand is named "group sub"; each option carries the type it was registered with."""
         name, _, subcommand = name.partition(" ")
-        cmd, scope = self._command(name)
+        guild_id = guild_id or self.guild_id  # a server of a sharded fake: its shard gets the event
+        cmd, scope = self._command(name, guild_id)
         channel_id = channel_id or self.channel_ids[0]  # type: ignore[attr-defined]
         declared = cmd.get("options") or []
         if subcommand:
@@ -146,10 +147,10 @@ class InteractionRoutes:
                                    "application_id": self.app_id, "data": data, "locale": "en-US",
                                    "attachment_size_limit": 8 * 1024 * 1024, "entitlements": [],
                                    "app_permissions": str((1 << 11) | (1 << 14)),
-                                   "authorizing_integration_owners": {"0": self.guild_id}}
+                                   "authorizing_integration_owners": {"0": guild_id}}
         if in_guild:
-            payload.update(guild_id=self.guild_id, guild_locale="en-US", context=0,
-                           channel={"id": channel_id, "type": 0, "guild_id": self.guild_id,
+            payload.update(guild_id=guild_id, guild_locale="en-US", context=0,
+                           channel={"id": channel_id, "type": 0, "guild_id": guild_id,
                                     "name": "news", "position": 0, "permission_overwrites": [],
                                     "nsfw": False, "parent_id": None},
                            member=payloads.member(user, permissions=permissions))
