@@ -22,9 +22,8 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.ports import Clock
 
-# The event loop's process never runs a parser: `parse_source` and `read_local` are the
-# worker-side jobs of bot.workers (trafilatura loads in the workers only; feedparser and lxml
-# too, except that the CLI imports them before forking its workers, to share them).
+# The event loop's process never imports a parser: `parse_source` and `read_local` are the
+# worker-side jobs of bot.workers (feedparser, lxml and trafilatura load in the workers only).
 __all__ = ["Ingestor", "PollOutcome", "parse_source", "read_local"]
 log = logging.getLogger(__name__)
 PARSE_TIMEOUT = 60.0

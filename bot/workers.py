@@ -95,9 +95,10 @@ class Workers:
         thread yet (a one-shot CLI command, before its event loop and store start).
 
         Cheaper than the fork server for a single poll: no fork-server interpreter to start
-        and keep, no resource-tracker process, and what this process has imported so far,
-        the parsers (`preload`) included, is shared with the workers instead of loaded again
-        in each (PSS counts those pages once; the imports cost CPU once).
+        and keep, no resource-tracker process, and what this process has imported so far is
+        shared with the workers instead of loaded again (PSS counts those pages once). The
+        parsers are not imported here but in each worker at its first job: a round of 304s
+        parses nothing and should not pay for them.
         Objects are frozen first so the workers' garbage collector does not copy every page
         it visits. Forking is only safe without threads, and only done on Linux; elsewhere,
         or once threads exist, the pool starts through the fork server on its first job.
@@ -107,8 +108,6 @@ class Workers:
             return False
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
-        for name in self.preload:  # imported once here and shared, as the fork server would
-            importlib.import_module(name)
         gc.collect()
         gc.freeze()
         executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("fork"),

@@ -19,18 +19,6 @@ from tests.fakes.specdata import generate
 API = "/api/v10"
 
 
-def _refs(node: object, found: set[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref":
-                found.add(value)
-            else:
-                _refs(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _refs(value, found)
-
-
 def test_files_are_canonical_json() -> None:
     for path in (discord_spec.DATA_FILE, slack_spec.DATA_FILE):
         text = path.read_text(encoding="utf-8")
@@ -48,7 +36,7 @@ def test_discord_data_shape_and_schemas_compile() -> None:
     for schema in data["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     refs: set[str] = set()
-    _refs(data, refs)
+    generate.collect_refs(data, refs)
     assert refs, "the bundled schemas reference their components"
     resolver = discord_spec._registry().resolver()
     for ref in sorted(refs):

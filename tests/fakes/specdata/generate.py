@@ -59,16 +59,16 @@ def dump(data: Any) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _refs(node: Any, found: set[str]) -> None:
+def collect_refs(node: Any, found: set[str]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 found.add(value)
             else:
-                _refs(value, found)
+                collect_refs(value, found)
     elif isinstance(node, list):
         for value in node:
-            _refs(value, found)
+            collect_refs(value, found)
 
 
 def _pointer(doc: dict[str, Any], ref: str) -> Any:
@@ -97,7 +97,7 @@ def discord_data(spec: dict[str, Any], digest: str) -> dict[str, Any]:
         content = (operation.get("requestBody") or {}).get("content") or {}
         schema = (content.get("application/json") or {}).get("schema")
         if schema is not None:
-            _refs(schema, pending)
+            collect_refs(schema, pending)
         endpoints.setdefault(path, {})[method] = {"request_body": schema}
     bundled: dict[str, Any] = {}
     done: set[str] = set()
@@ -108,7 +108,7 @@ def discord_data(spec: dict[str, Any], digest: str) -> dict[str, Any]:
         done.add(ref)
         target = _pointer(spec, ref)
         _set_pointer(bundled, ref, target)
-        _refs(target, pending)
+        collect_refs(target, pending)
     return {
         "source": {"file": DISCORD_SPEC, "sha256": digest, "openapi": spec["openapi"],
                    "api_version": spec["info"].get("version")},
