@@ -11,11 +11,12 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
-from bot.ingest import Ingestor, PollOutcome, is_local_source
+from bot.ingest import Ingestor, PollOutcome
 from bot.models import ChannelRef, Digest
 from bot.net import BadURL, Fetcher, check_url
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock, SystemClock
+from bot.sources.location import is_local_source, path_of
 from bot.store import ChannelRow, FeedRow, Store
 from bot.store.articles import baseline
 from bot.workers import Workers
@@ -119,7 +120,6 @@ class App:
     def normalize_source(self, url: str, *, allow_local: bool) -> str:
         url = url.strip()
         if allow_local and is_local_source(url):
-            from bot.sources.files import path_of
 
             path = path_of(url)
             if not path.exists():
@@ -211,7 +211,7 @@ class App:
         """Summarize a URL, a local file (CLI only) or given bytes (stdin)."""
         from bot.pipeline.languages import check_language  # sumy+nltk take a second to import
         from bot.pipeline.summarize import summarize
-        from bot.sources.files import path_of, read_article_file
+        from bot.sources.files import read_article_file
         from bot.sources.pages import extract_page
 
         language = check_language(policy.language)

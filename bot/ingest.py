@@ -15,6 +15,7 @@ from bot.net import FetchError, HTTPStatusError
 from bot.pipeline.dedupe import canonical_url, content_hash
 from bot.policy import policy_for
 from bot.sources.common import FeedParseError
+from bot.sources.location import is_local_source
 from bot.store import FeedRow, NewEntry, Store
 from bot.workers import Workers, WorkerTimeout, parse_source, read_local
 
@@ -24,19 +25,9 @@ if TYPE_CHECKING:
 
 # The event loop's process never imports a parser: `parse_source` and `read_local` are the
 # worker-side jobs of bot.workers (feedparser, lxml and trafilatura load in the workers only).
-__all__ = ["Ingestor", "PollOutcome", "parse_source", "read_local"]
+__all__ = ["Ingestor", "PollOutcome", "is_local_source", "parse_source", "read_local"]
 log = logging.getLogger(__name__)
 PARSE_TIMEOUT = 60.0
-
-
-def is_local_source(url: str) -> bool:
-    """`bot.sources.files.is_local_source`, without importing the parsers for the common case:
-    an http(s) URL is never local, so only other spellings need the real check."""
-    if url.startswith(("http://", "https://")):
-        return False
-    from bot.sources.files import is_local_source as local
-
-    return local(url)
 
 
 def _local_source_errors() -> tuple[type[Exception], ...]:

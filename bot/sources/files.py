@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.models import Entry, SourceResult
 from bot.sources.feeds import FeedParseError, parse_feed
+from bot.sources.location import is_local_source, path_of, within
 from bot.sources.pages import extract_page
 from bot.sources.text import clean_block, clean_inline
 
@@ -16,18 +17,11 @@ FEED_SUFFIXES = {".xml", ".rss", ".atom", ".json"}
 MAX_FILES = 2000
 
 
+__all__ = ["LocalSourceError", "is_local_source", "path_of", "read_article_file", "read_local", "within"]
+
+
 class LocalSourceError(Exception):
     """The path cannot be read as a source."""
-
-
-def is_local_source(ref: str) -> bool:
-    return "://" not in ref or ref.startswith("file://")
-
-
-def path_of(ref: str) -> Path:
-    if ref.startswith("file://"):
-        ref = ref[len("file://"):]
-    return Path(ref).expanduser()
 
 
 def read_article_file(path: Path, max_bytes: int) -> Entry:
@@ -80,10 +74,3 @@ def read_local(ref: str, max_bytes: int, now: datetime | None = None) -> SourceR
     return SourceResult(title=title, entries=entries, warning="; ".join(problems)[:500] or None)
 
 
-def within(base: Path, target: Path) -> bool:
-    """True when target lies inside base (after resolving links)."""
-    try:
-        target.resolve().relative_to(base.resolve())
-    except ValueError:
-        return False
-    return True

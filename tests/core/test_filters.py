@@ -67,7 +67,8 @@ def test_chat_words_form() -> None:
 
 def test_config_filter_errors_name_the_key() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_settings({"channels": [{"ref": "console", "filters": [{"exclude": "x"}, {"include": "(", "regex": True}]}]})
+        parse_settings({"channels": [{"ref": "console",
+                                      "filters": [{"exclude": "x"}, {"include": "(", "regex": True}]}]})
     assert "channels.0.filters.1" in str(caught.value) and "'('" in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         parse_settings({"feeds": [{"url": "seeds", "filters": [{"include": "a", "exclude": "b"}]}]})

@@ -49,7 +49,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib, "_dependencies.pth").write_text("\n".join(sorted(paths)) + "\n", encoding="utf-8")
     wheel = next(wheels.glob("newsdigest-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--ignore-installed",
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--ignore-installed",
                     "--no-index", "--disable-pip-version-check", str(wheel)], check=True, capture_output=True)
     shutil.rmtree(source)  # nothing of the checkout is left to lean on
     return venv
