@@ -78,9 +78,11 @@ def build_parser() -> Parser:
     fa = fl_sub.add_parser("add", help="add a filter: --include/--exclude TEXT, or --*-regex PATTERN (RE2)")
     fa.add_argument("--channel", default="console")
     fa.add_argument("--feed", help="only for this subscribed feed (id or URL)")
-    kind = fa.add_mutually_exclusive_group(required=True)
+    kind = fa.add_mutually_exclusive_group()
     for flag in ("include", "exclude", "include-regex", "exclude-regex"):
         kind.add_argument(f"--{flag}", metavar="PATTERN")
+    fa.add_argument("words", nargs="*", metavar="ACTION PATTERN",
+                    help="the chat form instead of a flag: include|exclude|include-regex|exclude-regex [field:]PATTERN")
     fa.add_argument("--field", default="any", help="any, title, text, categories or author")
     fa.add_argument("--json", action="store_true")
     fr = fl_sub.add_parser("remove", help="remove a filter by its id (from `filters list`)")

@@ -7,7 +7,7 @@ import argparse
 from bot.app import App, UserError
 from bot.cli import emit, parse_channel
 from bot.filter_admin import add_filter, as_json, describe, list_filters, remove_filter
-from bot.filters import FilterError, make_spec
+from bot.filters import FilterError, FilterSpec, make_spec, parse_filter_words
 
 
 async def run_filters(app: App, args: argparse.Namespace) -> int:
@@ -15,13 +15,8 @@ async def run_filters(app: App, args: argparse.Namespace) -> int:
     assert ref is not None
     sub = args.filters_command
     if sub == "add":
-        for flag in ("include", "exclude", "include_regex", "exclude_regex"):
-            pattern = getattr(args, flag)
-            if pattern is not None:
-                action, regex = flag.split("_")[0], flag.endswith("regex")
-                break
         try:
-            spec = make_spec(action, pattern, regex=regex, field=args.field)
+            spec = _spec(args)
         except FilterError as exc:
             raise UserError(str(exc)) from None
         row, added = await add_filter(app, ref, spec, args.feed, origin="cli")
@@ -42,3 +37,19 @@ async def run_filters(app: App, args: argparse.Namespace) -> int:
             if not rows:
                 print(f"no filters in {ref}")
     return 0
+
+
+def _spec(args: argparse.Namespace) -> FilterSpec:
+    """`--exclude sponsored [--field title]`, or the chat form `exclude title:sponsored`."""
+    for flag in ("include", "exclude", "include_regex", "exclude_regex"):
+        pattern = getattr(args, flag)
+        if pattern is not None:
+            if args.words:
+                raise FilterError(f"give the pattern once: --{flag.replace('_', '-')} or words, not both")
+            return make_spec(flag.split("_")[0], pattern, regex=flag.endswith("regex"), field=args.field)
+    if not args.words:
+        raise FilterError("filters add needs --include, --exclude, --include-regex or --exclude-regex PATTERN")
+    spec = parse_filter_words(args.words)
+    if args.field != "any" and spec.field == "any":
+        spec = make_spec(spec.action, spec.pattern, regex=spec.kind == "regex", field=args.field)
+    return spec

@@ -81,6 +81,9 @@ def test_filters_from_config_and_cli_with_why(workdir, feed_server) -> None:
     assert cli("filters", "remove", str(listed[0]["id"])).returncode == 2  # config filters live in the config
     assert cli("filters", "remove", str(listed[2]["id"])).returncode == 0
     assert [f["pattern"] for f in cli.json("filters", "list", "--json")] == ["derby", "^museum"]
+    words = cli.json("filters", "add", "include-regex", "text:^The", "--json")  # the chat form works too
+    assert (words["action"], words["kind"], words["field"], words["pattern"]) == ("include", "regex", "text", "^The")
+    assert cli("filters", "add").returncode == 2
 
 
 def test_why_for_backfill_more_waiting_disabled_and_never_seen(workdir, feed_server) -> None:
