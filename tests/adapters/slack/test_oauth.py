@@ -244,8 +244,9 @@ async def test_tokens_never_reach_the_log_even_at_debug(fake: FakeSlack, oauth, 
 
         async def revoked() -> bool:
             row = await store.installations.get("slack", TEAM_B)
-            return row is not None and row.sealed is None
-        await until(revoked, "the revoked token is deleted")
+            # the warning is logged just after the row changes: wait for both
+            return row is not None and row.sealed is None and "revoked the bot token" in stream.getvalue()
+        await until(revoked, "the revoked token is deleted and the deletion logged")
     finally:
         for handler in [h for h in root.handlers if getattr(h, "_newsdigest", False)]:
             root.removeHandler(handler)
