@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.config import BotSettings, ChannelSettings, FetchSettings, Settings, SlackSettings
+from bot.models import ChannelRef
 from bot.service import Service
 from tests.adapters.slack.conftest import (
     ADMIN,
@@ -122,8 +123,12 @@ async def test_not_in_channel_is_reported_in_feeds(fake: FakeSlack, feeds: FeedS
     payload = fake.command("/subscribe", feeds.url, user_id=ADMIN, channel_id=RANDOM)
     assert "Subscribed" in await answer(fake, payload, await fake.slash_command(payload))
     deadline = time.monotonic() + 10
-    while "not_in_channel" not in caplog.text and time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # the failure is logged first, then stored on the channel
+        channel = await svc.store.catalog.channel(ChannelRef("slack", RANDOM))
+        if channel is not None and "not_in_channel" in (channel.last_error or ""):
+            break
         await asyncio.sleep(0.05)
+    assert "not_in_channel" in caplog.text
     listing = await fake.slash_command(fake.command("/feeds", user_id=MEMBER, channel_id=RANDOM))
     assert "not_in_channel" in listing.payload["text"] and "/invite" in listing.payload["text"]
     assert fake.posts_in(RANDOM) == [] and fake.bot_token not in caplog.text
