@@ -130,7 +130,7 @@ class CommandHandlers:
         if not ctx.can_manage:
             return Reply(MANAGE_REFUSAL, ok=False)
         channel = await self.app.channel(ctx.channel)
-        target = await self._channel_feed(channel.id, feed)
+        target = await self.app.store.catalog.channel_feed(channel.id, feed)
         if target is None:
             return Reply(f"This channel does not follow {clean_inline(feed, 200)!r}. Use /feeds to see its feeds.",
                          ok=False)
@@ -180,13 +180,6 @@ class CommandHandlers:
             if prefix in name.casefold() or prefix in feed.url.casefold():
                 choices.append((name, str(feed.id)))
         return choices[:25]
-
-    async def _channel_feed(self, channel_id: int, ident: str):
-        ident = ident.strip()
-        for feed in await self.app.store.catalog.channel_feeds(channel_id):
-            if ident in (str(feed.id), feed.url) or (feed.title and ident.casefold() == feed.title.casefold()):
-                return feed
-        return None
 
 
 FILTER_USAGE = ("Usage: /filter add [feed:<id>] include|exclude|include-regex|exclude-regex "

@@ -9,11 +9,10 @@ from bot.store import FeedRow, FilterRow
 
 
 async def _channel_feed(app: App, channel_id: int, ident: str) -> FeedRow:
-    ident = ident.strip()
-    for feed in await app.store.catalog.channel_feeds(channel_id):
-        if ident in (str(feed.id), feed.url) or (feed.title and ident.casefold() == feed.title.casefold()):
-            return feed
-    raise UserError(f"this channel does not follow a feed {ident!r} (use the id from the feed list)")
+    feed = await app.store.catalog.channel_feed(channel_id, ident)
+    if feed is None:
+        raise UserError(f"this channel does not follow a feed {ident.strip()!r} (use the id from the feed list)")
+    return feed
 
 
 async def add_filter(app: App, ref: ChannelRef, spec: FilterSpec, feed: str | None = None,

@@ -233,6 +233,14 @@ class Catalog:
             "ORDER BY f.id", (channel_id,))
         return [_feed(r) for r in rows]
 
+    async def channel_feed(self, channel_id: int, ident: str) -> FeedRow | None:
+        """One of the channel's feeds, named by id, URL or (case-insensitive) title."""
+        ident = ident.strip()
+        for feed in await self.channel_feeds(channel_id):
+            if ident in (str(feed.id), feed.url) or (feed.title and ident.casefold() == feed.title.casefold()):
+                return feed
+        return None
+
     async def feed_channels(self, feed_id: int) -> list[ChannelRow]:
         rows = await self.db.fetchall(
             "SELECT c.* FROM channels c JOIN subscriptions s ON s.channel_id = c.id WHERE s.feed_id = ? "
