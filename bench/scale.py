@@ -1,7 +1,7 @@
 """Scale: one process on SQLite, then 1, 2 and 4 workers on PostgreSQL, on the same work.
 
     python bench/scale.py [--feeds 10000] [--items 20] [--channels 1000] [--workers 1,2,4]
-                          [--skip-sqlite] [--skip-postgres] [--skip-digests]
+                          [--worker-processes N] [--skip-sqlite] [--skip-postgres] [--skip-digests]
 
 A local aiohttp server (in this process, in a thread) serves pre-built feeds with an ETag and
 answers 304 to a matching conditional request. The store is filled directly (feeds, channels,
@@ -15,7 +15,10 @@ adapter (to /dev/null) in a driver subprocess.
 (b) PostgreSQL (NEWSDIGEST_BENCH_POSTGRES_URL, else a throwaway cluster from `pg_config --bindir`):
 for each worker count a fresh database with the same feeds and channels, N `newsdigest run`
 workers (console adapter), and the rates of the first poll round (feeds polled per second) and
-of the digests that follow (digests sent per second), as ratios to one worker.
+of the digests that follow (digests sent per second), as ratios to one worker. With
+`--worker-processes N` each worker parses and summarizes in N processes (`[bot]
+worker_processes`; 0: in its own process); unset, each has one per core. Digests use the
+default summarizer ("news", 3 sentences).
 Not part of the test run.
 """
 
@@ -50,7 +53,7 @@ from bot.config import load_settings
 from bot.outbox import Sender
 async def main():
     settings = load_settings(sys.argv[1])
-    settings = settings.model_copy(update={"bot": settings.bot.model_copy(update={"database": sys.argv[2]})})
+    settings = settings.replace(bot=settings.bot.replace(database=sys.argv[2]))
     app = await App(settings).open()
     try:
         started = time.perf_counter()
@@ -115,10 +118,12 @@ class FeedServer:
         return self
 
 
-def config(path: Path, adapters: str = "console") -> Path:
-    path.write_text(f'[bot]\npoll_interval = 3600\nadapters = ["{adapters}"]\nlog_level = "WARNING"\n'
+def config(path: Path, adapters: str = "console", worker_processes: int | None = None) -> Path:
+    """The default summarizer and digest settings; `worker_processes` as `[bot] worker_processes`."""
+    processes = "" if worker_processes is None else f"worker_processes = {worker_processes}\n"
+    path.write_text(f'[bot]\npoll_interval = 3600\nadapters = ["{adapters}"]\nlog_level = "WARNING"\n{processes}'
                     '[fetch]\nallow_private_addresses = true\nallowed_ports = []\nfull_text = "never"\n'
-                    "per_host_concurrency = 64\n[summary]\nalgorithm = \"luhn\"\nsentences = 2\n")
+                    "per_host_concurrency = 64\n")
     return path
 
 
@@ -201,7 +206,7 @@ async def pg_count(url: str, sql: str) -> int:
 
 def pg_round(server: FeedServer, args: argparse.Namespace, tmp: Path, url: str, workers: int) -> dict[str, float]:
     asyncio.run(fill(url, server, args.feeds, args.channels))
-    cfg = config(tmp / "pg.toml")
+    cfg = config(tmp / "pg.toml", worker_processes=args.worker_processes)
     env = {**ENV, "NEWSDIGEST_DATABASE_URL": url}
     procs = [subprocess.Popen([sys.executable, "-m", "bot", "--config", str(cfg), "run"], env=env, cwd=tmp,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -257,12 +262,15 @@ def main() -> None:
     p.add_argument("--channels", type=int, default=1_000)
     p.add_argument("--workers", default="1,2,4")
     p.add_argument("--timeout", type=float, default=1800)
+    p.add_argument("--worker-processes", type=int, default=None,
+                   help="(b) [bot] worker_processes of each worker (default: unset, one per core)")
     p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--skip-postgres", action="store_true")
     p.add_argument("--skip-digests", action="store_true", help="(a) without building and sending the digests")
     args = p.parse_args()
     server = FeedServer(args.feeds, args.items).start()
-    results: dict[str, object] = {"feeds": args.feeds, "items": args.items, "channels": args.channels}
+    results: dict[str, object] = {"feeds": args.feeds, "items": args.items, "channels": args.channels,
+                                  "worker_processes": args.worker_processes, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         if not args.skip_sqlite:

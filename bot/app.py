@@ -57,7 +57,7 @@ class App:
         self.clock = clock or SystemClock()
         self.store = Store(db_path or settings.bot.database)
         self.fetcher = fetcher if fetcher is not None else Fetcher(settings.fetch)
-        self.workers = workers or Workers()
+        self.workers = workers or Workers(settings.bot.worker_processes)
         self.ingestor = Ingestor(settings, self.store, self.fetcher, self.workers, self.clock)
 
     @cached_property
@@ -86,7 +86,7 @@ class App:
         """Config channels and feeds are made to exist; chat-made changes are kept."""
         now = self.clock.now()
         for ch in self.settings.channels:
-            settings = ch.model_dump(exclude={"ref"}, exclude_none=True)
+            settings = ch.overrides()
             if self.settings.embedded_default:
                 settings.setdefault("backfill", 10)
             await self.store.catalog.ensure_channel(ChannelRef.parse(ch.ref), now, **settings)
@@ -209,7 +209,7 @@ class App:
     async def summarize_source(self, source: str, policy: ChannelPolicy, *, allow_local: bool,
                                data: bytes | None = None) -> SummaryResult:
         """Summarize a URL, a local file (CLI only) or given bytes (stdin)."""
-        from bot.pipeline.languages import check_language  # sumy+nltk take a second to import
+        from bot.pipeline.languages import check_language  # the summarizer loads on first use
         from bot.pipeline.summarize import summarize
         from bot.sources.files import read_article_file
         from bot.sources.pages import extract_page

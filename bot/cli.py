@@ -18,6 +18,7 @@ from bot.config import ALGORITHMS, ConfigError, Secrets, Settings, load_settings
 from bot.logs import redact, setup_logging
 from bot.models import ChannelRef
 from bot.net import FetchError
+from bot.sources.common import PageExtractError
 from bot.store import StoreError
 from bot.workers import Workers
 
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         settings = load_settings(args.config)
         if args.db:
-            settings = settings.model_copy(update={"bot": settings.bot.model_copy(update={"database": args.db})})
+            settings = settings.replace(bot=settings.bot.replace(database=args.db))
         if getattr(args, "channel", None) is not None:
             parse_channel(args.channel)  # a malformed ref fails before anything is opened
     except (UsageError, UserError) as exc:
@@ -117,13 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), 2)
     secrets = Secrets.from_env()
     if not args.db and secrets.database_url and args.command != "db":  # may carry the PostgreSQL password
-        settings = settings.model_copy(update={"bot": settings.bot.model_copy(
-            update={"database": secrets.database_url})})
+        settings = settings.replace(bot=settings.bot.replace(database=secrets.database_url))
     level = settings.bot.log_level
     if args.command != "run" and level in ("DEBUG", "INFO"):
         level = "ERROR"  # one-shot commands report through their output; -v shows the log
     setup_logging("DEBUG" if args.verbose else level, secrets.values())
-    workers = workers_for(args.command)
+    workers = workers_for(args.command, settings.bot.worker_processes)
     try:
         return asyncio.run(dispatch(args, settings, secrets, workers))
     except KeyboardInterrupt:
@@ -132,16 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), getattr(exc, "exit_code", 2))
     except (ConfigError, StoreError) as exc:
         return fail(str(exc), 2)
-    except (FetchError, *_loaded_errors("bot.sources.pages", "PageExtractError")) as exc:
+    except (FetchError, PageExtractError) as exc:
         return fail(str(exc), 1)
     finally:
         workers.close()  # forked workers must never outlive the command, whatever failed
-
-
-def _loaded_errors(module: str, name: str) -> tuple[type[BaseException], ...]:
-    """The exception class when its module is loaded; when it is not, no such error was raised."""
-    loaded = sys.modules.get(module)
-    return (getattr(loaded, name),) if loaded is not None else ()
 
 
 def entry() -> None:
@@ -164,12 +158,13 @@ def emit(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def workers_for(command: str) -> Workers:
+def workers_for(command: str, processes: int | None = None) -> Workers:
     """Threads, except for a poll: `ingest` and `digest` fork their parse workers here,
-    before the event loop and the store start threads (see Workers.prefork)."""
-    if command not in ("ingest", "digest"):
+    before the event loop and the store start threads (see Workers.prefork).
+    `processes` is `[bot] worker_processes` (None: one per core, 0: threads only)."""
+    if command not in ("ingest", "digest") or processes == 0:
         return Workers(0)
-    workers = Workers(os.cpu_count() or 1)
+    workers = Workers(processes)
     if not workers.prefork():
         workers.processes = 0  # decided once the feeds are counted
     return workers
@@ -194,8 +189,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings, secrets: Secret
             feeds = len(await app.store.catalog.all_feeds())
             if feeds < PROCESS_POOL_FROM_FEEDS:  # a few feeds parse as fast in this process
                 app.workers.use_threads()
-            elif app.workers.processes <= 0:  # not forked above: the fork server, on the first changed feed
-                app.workers.processes = os.cpu_count() or 1
+            elif app.workers.processes <= 0 and settings.bot.worker_processes != 0:
+                # not forked above: the fork server starts them, on the first changed feed
+                app.workers.processes = settings.bot.worker_processes or os.cpu_count() or 1
         handler = getattr(cli_commands, f"cmd_{args.command}")
         return await handler(app, args, secrets)
     finally:

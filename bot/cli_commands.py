@@ -121,10 +121,8 @@ async def cmd_feeds(app: App, args: argparse.Namespace, secrets: Secrets) -> int
                    "last_error": h.last_error, "disabled": h.disabled,
                    "disabled_reason": h.disabled, "failures": h.failures} for h in health])
         else:
-            from bot.commands import describe_health
-
             for h in health:
-                print(describe_health(h) + f" → {', '.join(h.channels) or '(no channel)'}")
+                print(h.describe() + f" → {', '.join(h.channels) or '(no channel)'}")
             if not health:
                 print("no feeds yet: newsdigest feeds add URL_OR_PATH [--channel REF]")
     elif sub == "remove":

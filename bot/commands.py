@@ -11,7 +11,7 @@ from bot.digest.schedule import is_immediate
 from bot.net import FetchError
 from bot.policy import policy_for
 from bot.ports import CommandContext, Reply
-from bot.sources.pages import PageExtractError
+from bot.sources.common import PageExtractError
 from bot.sources.text import clean_inline
 from bot.workers import WorkerTimeout
 
@@ -143,7 +143,7 @@ class CommandHandlers:
         if not health:
             text = "This channel follows no feeds yet. Use /subscribe <feed url>."
         else:
-            text = "\n".join(describe_health(h) for h in health)
+            text = "\n".join(h.describe() for h in health)
         error = channel.last_error if channel else None
         if error:
             text += f"\nDelivery problem in this channel: {error}"
@@ -197,10 +197,4 @@ def preview_text(digest) -> str:  # noqa: ANN001 - a Digest
     return "\n".join(lines)
 
 
-def describe_health(h) -> str:
-    name = h.title or h.url
-    state = f"disabled: {h.disabled}" if h.disabled else "ok"
-    if not h.disabled and h.last_error:
-        state = f"failing ({h.failures}x): {h.last_error}"
-    polled = h.last_polled.strftime("%Y-%m-%d %H:%M UTC") if h.last_polled else "never"
-    return f"#{h.id} {name} — {state}; last poll {polled}"
+

@@ -56,5 +56,6 @@ SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 DATABASE_URL_ENV = "NEWSDIGEST_DATABASE_URL"
 DISCORD_REST_PER_SECOND = 45.0  # the whole fleet's REST budget, under Discord's global 50/s per bot
 LEASE_SECONDS = 120.0  # a worker's hold on claimed work (a poll, a build, a post), renewed while it runs
+WORKER_PROCESSES: int | None = None  # processes a worker parses and summarizes in; None: one per CPU core
 POLL_CLAIM = 64  # feeds one worker claims at a time, so others find work too
 

@@ -117,10 +117,10 @@ class DigestMaker:
         mine = {a.id for a in articles}
         docs = [StoryDoc(a.id, str(min(a.feed_ids) if a.feed_ids else -a.id), a.title, a.text,
                          a.published or a.first_seen, a.story_id) for a in articles]
-        anchors = [StoryDoc(a.id, str(source), a.title, a.text, a.published or a.fetched, a.story_id)
-                   for a, source in recent if a.id not in mine and a.story_id is not None]
-        corpus = [StoryDoc(a.id, str(source), a.title, a.text, a.published or a.fetched)
-                  for a, source in recent if a.id not in mine and a.story_id is None]
+        anchors = [StoryDoc(a.id, str(a.source), a.title, a.lead, a.published or a.fetched, a.story_id)
+                   for a in recent if a.id not in mine and a.story_id is not None]
+        corpus = [StoryDoc(a.id, str(a.source), a.title, a.lead, a.published or a.fetched)
+                  for a in recent if a.id not in mine and a.story_id is None]
         assigned = assign_stories([*docs, *anchors], corpus=corpus)
         new = {a: s for a, s in assigned.items() if a in mine}
         if save:
@@ -159,7 +159,7 @@ class DigestMaker:
             return cached
         text = await self.full_text(article, save=save)
         try:
-            from bot.workers import summarize  # sumy+nltk load where the job runs, not here
+            from bot.workers import summarize  # the summarizer (numpy) loads where the job runs, not here
 
             job = partial(summarize, text, title=article.title, sentences=policy.sentences,
                           algorithm=policy.algorithm, language=policy.language)

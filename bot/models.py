@@ -138,3 +138,11 @@ class FeedHealth:
     last_error: str | None
     disabled: str | None  # the reason, or None when enabled
     failures: int = 0
+
+    def describe(self) -> str:
+        """One line for `feeds list` and `/feeds`."""
+        state = f"disabled: {self.disabled}" if self.disabled else "ok"
+        if not self.disabled and self.last_error:
+            state = f"failing ({self.failures}x): {self.last_error}"
+        polled = self.last_polled.strftime("%Y-%m-%d %H:%M UTC") if self.last_polled else "never"
+        return f"#{self.id} {self.title or self.url} — {state}; last poll {polled}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -35,6 +36,7 @@ MARK_WEIGHT = 1.5  # names (capitalised mid-sentence) and numbers are stronger e
 COMMON_SHARE = 0.2
 COMMON_MIN = 20
 COMMON_MAX = 50
+CACHED = 2500  # items whose terms are remembered across digests: the story context (2,000) and some
 GATHER_LIMIT = 1 << 24  # pairs × common terms up to which rows are gathered per pair (no BLAS threads)
 
 
@@ -85,7 +87,10 @@ def term_counts(title: str, text: str) -> dict[Term, float]:
     """Weighted term frequencies of one item: words and adjacent word pairs of the title and
     the lead; title terms weigh more, names and numbers too. Headlines are often Title Cased,
     so a title word is a name only if the lead shows it as one."""
-    body = lead(text)
+    return _counts(title, lead(text))
+
+
+def _counts(title: str, body: str) -> dict[Term, float]:
     tokens = words(body)
     heading = words(title)
     strong = marks(body, tokens) | {t for t in heading if not t.isalpha() and DIGIT.search(t)}
@@ -99,11 +104,30 @@ def term_counts(title: str, text: str) -> dict[Term, float]:
     return counts
 
 
-def terms(title: str, text: str) -> set[Term]:
+def terms(title: str, text: str) -> frozenset[Term]:
     """The terms of one item without their weights: all a corpus document adds to the IDF."""
-    tokens = words(lead(text))
+    return _cached_terms(title, lead(text))
+
+
+def lead_counts(title: str, text: str) -> dict[Term, float]:
+    """`term_counts`, remembered. Every digest compares its candidates with the same few
+    thousand recent articles; with many channels, tokenizing those again for each channel was
+    most of a digest's time. The caches are keyed by the lead, not the whole text, so they
+    hold no article bodies, and bounded (CACHED items each). Callers must not change the dict."""
+    return _cached_counts(title, lead(text))
+
+
+@lru_cache(maxsize=CACHED)
+def _cached_counts(title: str, body: str) -> dict[Term, float]:
+    return _counts(title, body)
+
+
+@lru_cache(maxsize=CACHED)
+def _cached_terms(title: str, body: str) -> frozenset[Term]:
+    tokens = words(body)
     heading = words(title)
-    return {*tokens, *heading, *zip(tokens, tokens[1:], strict=False), *zip(heading, heading[1:], strict=False)}
+    return frozenset((*tokens, *heading, *zip(tokens, tokens[1:], strict=False),
+                      *zip(heading, heading[1:], strict=False)))
 
 
 def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[Iterable[Term]] = ()) -> Matrix:

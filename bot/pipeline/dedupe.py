@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.models import Entry
@@ -23,6 +24,11 @@ def canonical_url(url: str | None) -> str | None:
     """Drop tracking parameters, fragments, default ports and case noise; sort the query."""
     if not url:
         return None
+    return _canonical(url)
+
+
+@lru_cache(maxsize=4096)  # a first poll asks twice per entry: for its key, then for its identity
+def _canonical(url: str) -> str | None:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -47,9 +53,13 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit(("https" if scheme == "http" else scheme, netloc, path, urlencode(query), ""))
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def normalize_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\W+", " ", text).strip()
+    if not text.isascii():  # ASCII is already NFKC
+        text = unicodedata.normalize("NFKC", text)
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def content_hash(title: str, text: str) -> str:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sumy.summarizers.lex_rank import LexRankSummarizer
 
 from bot.pipeline.boilerplate import is_noise
 from bot.pipeline.languages import stemmer_for, stop_words_for
@@ -127,11 +126,30 @@ def _matrices(terms: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     return counts, unit @ unit.T
 
 
+LEXRANK_EPSILON = 0.1  # sumy's LexRankSummarizer.epsilon
+
+
+def _power_method(matrix: np.ndarray, epsilon: float) -> np.ndarray:
+    """The stationary vector of `matrix`, iterated exactly as sumy's LexRank does.
+
+    Written out (six lines) because sumy's lex_rank module imports NLTK, and with it scipy:
+    two seconds before the first summary of every process.
+    """
+    p_vector = np.full(len(matrix), 1.0 / len(matrix))
+    change = 1.0
+    while change > epsilon:
+        next_p = matrix.T @ p_vector
+        next_p /= np.linalg.norm(next_p)
+        change = float(np.linalg.norm(next_p - p_vector))
+        p_vector = next_p
+    return p_vector
+
+
 def _lexrank(cosine: np.ndarray, threshold: float) -> np.ndarray:
     adjacency = (cosine > threshold).astype(float)
     degrees = adjacency.sum(axis=1)
     degrees[degrees == 0] = 1.0
-    return LexRankSummarizer.power_method(adjacency / degrees[:, None], LexRankSummarizer.epsilon)
+    return _power_method(adjacency / degrees[:, None], LEXRANK_EPSILON)
 
 
 def _overlap_centrality(counts: np.ndarray) -> np.ndarray:

@@ -8,24 +8,19 @@ order, never the headline.
 
 from __future__ import annotations
 
+import importlib
 import re
 import warnings
 from collections.abc import Callable
-
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.summarizers.kl import KLSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.reduction import ReductionSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
+from typing import TYPE_CHECKING
 
 from bot.pipeline.clean import clean_text
 from bot.pipeline.languages import check_language, stemmer_for, stop_words_for
 from bot.pipeline.news import news_summary
 from bot.pipeline.sentences import OfflineTokenizer, split_paragraph, split_sentences
+
+if TYPE_CHECKING:
+    from sumy.models.dom import ObjectDocumentModel
 
 __all__ = ["ALGORITHMS", "build_document", "split_sentences", "summarize", "summarize_sentences"]
 
@@ -34,14 +29,17 @@ ALGORITHMS: tuple[str, ...] = (
     "news", "lexrank", "lsa", "textrank", "luhn", "kl", "sumbasic", "edmundson", "reduction",
 )
 
+# sumy's summarizers by module and class, imported on first use: their package imports NLTK
+# (and scipy with it), two seconds that the default "news" path never pays
 _SUMY_CLASSES = {
-    "lexrank": LexRankSummarizer,
-    "lsa": LsaSummarizer,
-    "textrank": TextRankSummarizer,
-    "luhn": LuhnSummarizer,
-    "kl": KLSummarizer,
-    "sumbasic": SumBasicSummarizer,
-    "reduction": ReductionSummarizer,
+    "lexrank": ("lex_rank", "LexRankSummarizer"),
+    "lsa": ("lsa", "LsaSummarizer"),
+    "textrank": ("text_rank", "TextRankSummarizer"),
+    "luhn": ("luhn", "LuhnSummarizer"),
+    "kl": ("kl", "KLSummarizer"),
+    "sumbasic": ("sum_basic", "SumBasicSummarizer"),
+    "reduction": ("reduction", "ReductionSummarizer"),
+    "edmundson": ("edmundson", "EdmundsonSummarizer"),
 }
 
 # Edmundson's cue method needs words that mark important (bonus) and unimportant (stigma)
@@ -72,6 +70,8 @@ def build_document(text: str, language: str, title: str | None = None,
     model directly rather than through PlaintextParser so an all-caps line is not
     mistaken for a heading.
     """
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     tokenizer = _tokenizer(language)
     title_key = _key(title) if title else None
     paragraphs = []
@@ -88,19 +88,24 @@ def build_document(text: str, language: str, title: str | None = None,
     return ObjectDocumentModel([Paragraph(p) for p in paragraphs])
 
 
+def _sumy_class(algorithm: str) -> type:
+    module, name = _SUMY_CLASSES[algorithm]
+    return getattr(importlib.import_module(f"sumy.summarizers.{module}"), name)
+
+
 def _sumy_summarizer(algorithm: str, language: str) -> Callable:
     stemmer = stemmer_for(language)
     stop_words = stop_words_for(language)
     if algorithm == "edmundson":
         english = language == "english"
-        summarizer = EdmundsonSummarizer(stemmer, cue_weight=1.0 if english else 0.0, key_weight=0.0,
+        summarizer = _sumy_class("edmundson")(stemmer, cue_weight=1.0 if english else 0.0, key_weight=0.0,
                                          title_weight=1.0, location_weight=1.0)
         summarizer.null_words = stop_words
         if english:
             summarizer.bonus_words = EDMUNDSON_BONUS_WORDS
             summarizer.stigma_words = EDMUNDSON_STIGMA_WORDS
         return summarizer
-    summarizer = _SUMY_CLASSES[algorithm](stemmer)
+    summarizer = _sumy_class(algorithm)(stemmer)
     summarizer.stop_words = frozenset(summarizer.normalize_word(w) for w in stop_words)
     return summarizer
 

@@ -1,4 +1,5 @@
-"""What every feed reader here shares: the parse error and the link filter."""
+"""What every source reader here shares: the parse errors and the link filter (no parser
+imports, so a command can catch these errors without loading lxml or trafilatura)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from urllib.parse import urlsplit
 
 class FeedParseError(Exception):
     """The bytes are not a feed we can read."""
+
+
+class PageExtractError(ValueError):
+    """No readable article text in the page."""
 
 
 def safe_link(link: object, base: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.sources.common import PageExtractError
 from bot.sources.page_fallback import page_text
 from bot.sources.text import clean_block, clean_inline
 
@@ -13,10 +14,6 @@ _TITLE_PARTS = re.compile(r"\s+(?:\||::|»|\u2022)\s+")
 _EMBED = re.compile(r"<blockquote\b[^>]*\bclass\s*=\s*[\"'][^\"']*\b(?:twitter-tweet|instagram-media|tiktok-embed"
                     r"|social-embed|bluesky-embed|mastodon-embed|threads-embed|fb-xfbml-parse-ignore)\b"
                     r"[^>]*>.*?</blockquote\s*>", re.IGNORECASE | re.DOTALL)
-
-
-class PageExtractError(ValueError):
-    """No readable article text in the page."""
 
 
 def decode_html(data: bytes, charset: str | None) -> str:

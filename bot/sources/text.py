@@ -14,9 +14,6 @@ import re
 import unicodedata
 from typing import Literal
 
-import lxml.html
-from lxml import etree
-
 Kind = Literal["html", "text", "guess"]
 
 BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
@@ -49,6 +46,7 @@ _DOCUMENT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype|
 _ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _SPACES = re.compile(r"\s+")
+_SPACES_OR_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
 def _non_ascii(match: re.Match) -> str:
@@ -58,11 +56,15 @@ def _non_ascii(match: re.Match) -> str:
 
 def clean_inline(text: str, limit: int | None = None) -> str:
     """One line of untrusted text: no control or invisible characters, collapsed spaces.
-    (Regexes, not a per-character loop: this runs on every paragraph of every feed item.)"""
-    text = _ASCII_CONTROLS.sub(" ", text.translate(INVISIBLE))
-    if not text.isascii():
-        text = _NON_ASCII.sub(_non_ascii, text)
-    text = _SPACES.sub(" ", text).strip()
+    (Regexes, not a per-character loop: this runs on every paragraph of every feed item.
+    ASCII text, most of it, takes one pass: every invisible character is outside ASCII.)"""
+    if text.isascii():
+        text = _SPACES_OR_CONTROLS.sub(" ", text).strip()
+    else:
+        text = _ASCII_CONTROLS.sub(" ", text.translate(INVISIBLE))
+        if not text.isascii():
+            text = _NON_ASCII.sub(_non_ascii, text)
+        text = _SPACES.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
     return text
@@ -114,6 +116,8 @@ def _regex_text(fragment: str) -> str:
 
 
 def _parse(fragment: str):
+    import lxml.html  # here, not at the top: commands that only clean a line never load lxml
+
     if _DOCUMENT.match(fragment):
         root = lxml.html.document_fromstring(fragment)
         body = root.find("body")
@@ -127,6 +131,8 @@ def html_to_text(fragment: str) -> str:
         return ""
     if "<" not in fragment:
         return clean_block(html.unescape(fragment))
+    from lxml import etree
+
     try:
         root = _parse(fragment)
     except (etree.ParserError, ValueError):

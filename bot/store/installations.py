@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from bot.store.db import Database, iso, parse_iso
 
 KEY_HINT = ('make one with: python3 -c "from cryptography.fernet import Fernet; '
@@ -34,6 +32,8 @@ class SecretBox:
     def __init__(self, key: str | None) -> None:
         if not key:
             raise SecretKeyError(f"NEWSDIGEST_SECRET_KEY is not set ({KEY_HINT})")
+        from cryptography.fernet import Fernet  # here: only the Slack install flow needs it
+
         try:
             self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
         except (ValueError, TypeError):
@@ -44,6 +44,8 @@ class SecretBox:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode())
 
     def open(self, blob: bytes) -> dict[str, Any]:
+        from cryptography.fernet import InvalidToken
+
         try:
             return json.loads(self._fernet.decrypt(blob))
         except InvalidToken:

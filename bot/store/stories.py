@@ -5,10 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.articles import CHUNK, ArticleRow, _article
+from bot.store.articles import CHUNK
 from bot.store.db import Database, iso, parse_iso
 
 RECEIVED = ("sent", "pending")  # a story the channel has seen, or will see in a queued digest
+# grouping compares a title and the first LEAD_WORDS words of the text, which fit in this much text
+# (in a script written without spaces, grouping reads at most this much)
+LEAD_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RecentArticle:
+    """What story grouping needs of a stored article: no full text, no feed bookkeeping."""
+
+    id: int
+    title: str
+    lead: str  # the first LEAD_CHARS characters of the text
+    published: datetime | None
+    fetched: datetime | None
+    story_id: int | None
+    source: int  # the feed that first carried it
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +44,16 @@ class Stories:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def recent(self, since: datetime, limit: int) -> list[tuple[ArticleRow, int]]:
+    async def recent(self, since: datetime, limit: int) -> list[RecentArticle]:
         """Articles fetched since `since` (newest first, at most `limit`) with the feed that
-        first carried each: the context that new articles are grouped against."""
+        first carried each: the context that new articles are grouped against. Only the lead
+        of each text is read: every digest reads up to `limit` of them."""
         rows = await self.db.fetchall(
-            "SELECT a.*, (SELECT MIN(e.feed_id) FROM entries e WHERE e.article_id = a.id) AS source "
-            "FROM articles a WHERE a.fetched >= ? ORDER BY a.id DESC LIMIT ?", (iso(since), limit))
-        return [(_article(r), int(r["source"] or 0)) for r in rows]
+            f"SELECT a.id, a.title, substr(a.text, 1, {LEAD_CHARS}) AS lead, a.published, a.fetched, a.story_id, "
+            "(SELECT MIN(e.feed_id) FROM entries e WHERE e.article_id = a.id) AS source "
+            "FROM articles a WHERE a.fetched >= ? ORDER BY a.id DESC LIMIT ?", (iso(since), limit))  # noqa: S608
+        return [RecentArticle(r["id"], r["title"], r["lead"] or "", parse_iso(r["published"]), parse_iso(r["fetched"]),
+                              r["story_id"], int(r["source"] or 0)) for r in rows]
 
     async def set_story_ids(self, assignments: dict[int, int]) -> None:
         if not assignments:

@@ -21,6 +21,7 @@ from tests.conftest import Cli
     ("[fetch\nallow_private_addresses = true\n", "invalid TOML"),
     ("[fetch]\nallow_private_addresses = \"maybe\"\n", "fetch.allow_private_addresses"),
     ("[bot]\nadapters = [\"irc\"]\n", "bot.adapters"),
+    ("[bot]\nworker_processes = -1\n", "bot.worker_processes"),
     ("[[channels]]\nref = \"console\"\nschedule = \"0 8 30 2 *\"\n", "never fires"),
 ])
 def test_bad_config_is_one_clear_line(workdir, toml: str, expected: str) -> None:

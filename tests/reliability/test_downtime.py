@@ -8,6 +8,8 @@ import asyncio
 import re
 from datetime import UTC, datetime
 
+import msgspec
+
 from bot.config import parse_settings
 from bot.service import Service
 from bot.workers import Workers
@@ -102,7 +104,7 @@ async def test_feed_outage_then_recovery_is_capped_too(tmp_path, feed_server) ->
     feed_server.set("/feed", body=feed_xml(0, list(range(1, 4))))
     clock = FakeClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     adapter = RecordingAdapter()
-    data = settings(feed_server.url("/feed")).model_dump()
+    data = msgspec.to_builtins(settings(feed_server.url("/feed")))
     data["channels"] = [c for c in data["channels"] if c["ref"] == "discord:1"]
     data["feeds"][0]["channels"] = ["discord:1"]
     service = Service(parse_settings(data), db_path=str(tmp_path / "o.db"), clock=clock, adapters=[adapter],

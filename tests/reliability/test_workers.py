@@ -3,6 +3,8 @@ afterwards parsing and summarizing work again."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -69,3 +71,47 @@ async def test_a_forked_pool_runs_jobs_and_closes() -> None:
     finally:
         workers.close()
     assert workers._executor is None  # closed: a later job would start a fresh pool
+
+
+POOL_OF = """
+import asyncio, json, os, sys
+from bot.cli import workers_for
+
+async def main(workers):
+    pids = set()
+    for _ in range(12):
+        pids.update(await asyncio.gather(*(workers.run(os.getpid, timeout=30) for _ in range(4))))
+    return sorted(pids)
+
+setting = None if sys.argv[1] == "unset" else int(sys.argv[1])
+workers = workers_for("ingest", setting)  # forked here, before any thread, as the CLI does
+try:
+    print(json.dumps({"parent": os.getpid(), "processes": workers.processes, "pids": asyncio.run(main(workers))}))
+finally:
+    workers.close()
+"""
+
+
+@pytest.mark.parametrize("setting", ["0", "1", "unset"])
+def test_worker_processes_decides_where_a_poll_parses(setting: str) -> None:
+    """`[bot] worker_processes`: 0 parses in the command's own process, N in N forked ones,
+    unset in one per core (what several workers on one machine are told to set to 1)."""
+    done = subprocess.run([sys.executable, "-c", POOL_OF, setting], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    report = json.loads(done.stdout)
+    expected = {"0": 0, "1": 1, "unset": os.cpu_count() or 1}[setting]
+    assert report["processes"] == expected
+    if expected == 0:
+        assert report["pids"] == [report["parent"]]
+    else:
+        assert report["parent"] not in report["pids"] and 1 <= len(report["pids"]) <= expected
+
+
+def test_the_service_pool_follows_the_setting() -> None:
+    from bot.app import App
+    from bot.config import parse_settings
+
+    for value, expected in ((0, 0), (1, 1), (None, os.cpu_count() or 1)):
+        data = {"bot": {} if value is None else {"worker_processes": value}}
+        app = App(parse_settings(data), ":memory:")
+        assert app.workers.processes == expected
