@@ -11,9 +11,8 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
-from bot.ingest import Ingestor, PollOutcome
 from bot.models import ChannelRef, Digest
-from bot.net import BadURL, Fetcher, check_url
+from bot.net import BadURL
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock, SystemClock
 from bot.sources.location import is_local_source, path_of
@@ -23,6 +22,8 @@ from bot.workers import Workers
 
 if TYPE_CHECKING:  # imported when first used: commands that make no digest never load numpy or re2
     from bot.digesting import DigestMaker
+    from bot.ingest import Ingestor, PollOutcome
+    from bot.net.fetch import Fetcher
 
 log = logging.getLogger(__name__)
 POLL_CONCURRENCY = 64
@@ -56,9 +57,22 @@ class App:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(db_path or settings.bot.database)
-        self.fetcher = fetcher if fetcher is not None else Fetcher(settings.fetch)
+        if fetcher is not None:
+            self.fetcher = fetcher
         self.workers = workers or Workers(settings.bot.worker_processes)
-        self.ingestor = Ingestor(settings, self.store, self.fetcher, self.workers, self.clock)
+
+    # Made on first use, like `digests`: `feeds list` needs neither the fetcher nor the poller.
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from bot.net.fetch import Fetcher
+
+        return Fetcher(self.settings.fetch)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from bot.ingest import Ingestor
+
+        return Ingestor(self.settings, self.store, self.fetcher, self.workers, self.clock)
 
     @cached_property
     def digests(self) -> DigestMaker:
@@ -74,7 +88,8 @@ class App:
 
     async def close(self) -> None:
         try:
-            await self.fetcher.close()
+            if "fetcher" in self.__dict__:  # made, or given
+                await self.fetcher.close()
         finally:
             try:
                 await self.store.close()
@@ -126,6 +141,8 @@ class App:
                 raise UserError(f"no such file or folder: {path}")
             return str(path.resolve())
         try:
+            from bot.net.urls import check_url
+
             return check_url(url)
         except (BadURL, ValueError) as exc:
             raise UserError(str(exc)) from None
@@ -212,11 +229,12 @@ class App:
         from bot.pipeline.languages import check_language  # the summarizer loads on first use
         from bot.pipeline.summarize import summarize
         from bot.sources.files import read_article_file
-        from bot.sources.pages import extract_page
 
         language = check_language(policy.language)
         url: str | None = None
         if data is not None:
+            from bot.sources.pages import extract_page  # lxml and trafilatura: not for a text file
+
             title, text = await self.workers.run(extract_page, data, None, None)
         elif allow_local and is_local_source(source):
             path = path_of(source)
@@ -225,6 +243,8 @@ class App:
             entry = await self.workers.run(read_article_file, path, self.settings.fetch.max_page_bytes)
             title, text, url = entry.title, entry.text, entry.url
         else:
+            from bot.sources.pages import extract_page
+
             url = self.normalize_source(source, allow_local=False)
             fetched = await self.fetcher.fetch(url, kind="page")
             title, text = await self.workers.run(extract_page, fetched.body, fetched.url, fetched.charset)

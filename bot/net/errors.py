@@ -5,13 +5,18 @@ Every message names the URL without its query string or userinfo (tokens often l
 
 from __future__ import annotations
 
-from yarl import URL
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 _MAX_SHOWN_PATH = 120
 
 
 def redact_url(url: str | URL) -> str:
     """scheme://host[:port]/path — no userinfo, query or fragment; long paths shortened."""
+    from yarl import URL  # here: importing the errors must not load yarl
+
     try:
         u = url if isinstance(url, URL) else URL(str(url))
     except (ValueError, TypeError):

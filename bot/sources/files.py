@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.models import Entry, SourceResult
-from bot.sources.feeds import FeedParseError, parse_feed
+from bot.sources.common import FeedParseError
 from bot.sources.location import is_local_source, path_of, within
-from bot.sources.pages import extract_page
 from bot.sources.text import clean_block, clean_inline
+
+# The parsers (feedparser, lxml, trafilatura) load when a feed or HTML file is read, so
+# `summarize notes.txt` does not pay for them.
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".json"}
@@ -29,6 +31,8 @@ def read_article_file(path: Path, max_bytes: int) -> Entry:
     suffix = path.suffix.lower()
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     if suffix in (".html", ".htm"):
+        from bot.sources.pages import extract_page
+
         title, text = extract_page(data, path.as_uri())
     else:
         raw = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
@@ -52,6 +56,8 @@ def read_local(ref: str, max_bytes: int, now: datetime | None = None) -> SourceR
         suffix = path.suffix.lower()
         try:
             if suffix in FEED_SUFFIXES:
+                from bot.sources.feeds import parse_feed
+
                 result = parse_feed(path.read_bytes()[:max_bytes], path.resolve().as_uri(),
                                     "application/json" if suffix == ".json" else None, now)
                 for entry in result.entries:

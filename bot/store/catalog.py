@@ -249,9 +249,16 @@ class Catalog:
 
     async def health(self, channel_id: int | None = None) -> list[FeedHealth]:
         feeds = await (self.channel_feeds(channel_id) if channel_id is not None else self.all_feeds())
+        # every subscription in one query, not one per feed: `feeds list` of 500 feeds waited on 500
+        rows = await self.db.fetchall(
+            "SELECT s.feed_id, c.platform, c.external_id FROM subscriptions s "
+            "JOIN channels c ON c.id = s.channel_id ORDER BY s.feed_id, c.id")
+        channels: dict[int, list[str]] = {}
+        for row in rows:
+            channels.setdefault(row["feed_id"], []).append(str(ChannelRef(row["platform"], row["external_id"])))
         result = []
         for feed in feeds:
-            refs = [str(c.ref) for c in await self.feed_channels(feed.id)]
+            refs = channels.get(feed.id, [])
             result.append(FeedHealth(
                 id=feed.id, url=feed.url, title=feed.title, channels=refs, last_polled=feed.last_polled,
                 last_error=feed.last_error, disabled=feed.disabled_reason, failures=feed.failures))

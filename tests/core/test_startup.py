@@ -63,6 +63,22 @@ def test_summarize_a_text_file_loads_no_network_extractor_or_platform_library(tm
                                                  "slack_sdk")] == [], result["loaded"]
 
 
+def test_the_default_summarizer_loads_neither_nltk_nor_pydantic(tmp_path: Path) -> None:
+    """Importing NLTK (through sumy's stemmers) pulls scipy in when it is installed: two
+    seconds before the first summary. Only the sumy algorithms may pay that, on first use."""
+    article = tmp_path / "a.txt"
+    article.write_text("Harbour opens\n\n" + " ".join(f"The harbour took {n} years to build, the mayor said."
+                                                       for n in range(3, 12)))
+    watch = ("nltk", "scipy", "pydantic", "sumy", "numpy")
+    news = run_cli(tmp_path, "summarize", str(article), "--sentences", "2", watch=watch)
+    assert news["code"] == 0 and news["stdout"].count("- ") == 2
+    assert [m for m in news["loaded"] if m in ("nltk", "scipy", "pydantic")] == [], news["loaded"]
+    german = run_cli(tmp_path, "summarize", str(article), "--sentences", "2", "--language", "de", watch=watch)
+    assert german["code"] == 0 and "nltk" not in german["loaded"]  # Snowball through PyStemmer
+    luhn = run_cli(tmp_path, "summarize", str(article), "--sentences", "2", "--algorithm", "luhn", watch=watch)
+    assert luhn["code"] == 0 and "sumy" in luhn["loaded"]  # the sumy algorithms still load sumy
+
+
 POLL = textwrap.dedent("""
     import asyncio, json, sys
     from bot.app import App
