@@ -81,9 +81,11 @@ class Articles:
 
         `backfill_for` maps channel_id → backfill for subscriptions of this feed that have
         not been baselined: everything but the newest `backfill` entries is marked skipped
-        for them, so adding a feed never floods a channel.
+        for them, so adding a feed never floods a channel. Not durable on PostgreSQL: a
+        server crash that loses it loses the feed's new validators too (they commit after it),
+        so the feed is simply fetched and stored again.
         """
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(durable=False) as conn:
             fresh = await _unknown(conn, feed_id, entries)
             by_url = await _lookup(conn, "canonical_url", [e.canonical_url for e in fresh if e.canonical_url])
             by_hash = await _lookup(conn, "content_hash", [e.content_hash for e in fresh

@@ -116,7 +116,7 @@ class Catalog:
 
     async def record_poll(self, feed_id: int, now: datetime, next_poll: datetime, *, etag: str | None,
                           last_modified: str | None, title: str | None) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(durable=False) as conn:  # lost in a crash: the feed is polled again
             await conn.execute(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
@@ -125,7 +125,7 @@ class Catalog:
 
     async def record_unchanged(self, polls: list[tuple]) -> None:
         """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(durable=False) as conn:
             await conn.executemany(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) "

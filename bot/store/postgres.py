@@ -140,17 +140,21 @@ class PostgresDatabase:
             delay = min(RETRY_MAX, delay * 2)
 
     @asynccontextmanager
-    async def transaction(self, *, lock: bool = True) -> AsyncIterator[PgConn]:
-        """A transaction; with `lock` (every write) it first takes the fleet-wide write lock."""
+    async def transaction(self, *, lock: bool = True, durable: bool = True) -> AsyncIterator[PgConn]:
+        """A transaction; with `lock` (every write) it first takes the fleet-wide write lock.
+        `durable=False` commits without waiting for the WAL flush (synchronous_commit off for
+        this transaction only): the write lock is then not held across a disk flush. A crash
+        of the server can lose only a suffix of such commits, never one that a later durable
+        commit (a digest, a delivery mark) came after, since that flush covers all WAL before it."""
         if not lock:
-            async with self._transaction(False) as conn:
+            async with self._transaction(False, durable) as conn:
                 yield conn
             return
-        async with self._write_lock, self._transaction(True) as conn:
+        async with self._write_lock, self._transaction(True, durable) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _transaction(self, lock: bool) -> AsyncIterator[PgConn]:
+    async def _transaction(self, lock: bool, durable: bool = True) -> AsyncIterator[PgConn]:
         pool = self.pool
 
         async def begin() -> tuple[asyncpg.Connection, Any]:
@@ -158,6 +162,8 @@ class PostgresDatabase:
             try:
                 tx = raw.transaction()
                 await tx.start()
+                if not durable:
+                    await raw.execute("SET LOCAL synchronous_commit TO OFF")
                 if lock:
                     await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             except BaseException:

@@ -174,3 +174,23 @@ async def test_the_fleet_request_budget_is_a_sliding_window(store_target) -> Non
         waits = await asyncio.gather(*(s.leases.take_slot("rest", 5) for s in (a, b) * 4))
         assert sorted(w == 0.0 for w in waits) == [False] * 3 + [True] * 5  # five slots per second in all
         assert all(0 < w <= 1.0 for w in waits if w)
+
+
+async def test_a_poll_commits_without_waiting_for_the_disk_and_digests_still_do(store_target) -> None:
+    """What a poll stores is redone if a crash loses it, so on PostgreSQL it commits with
+    synchronous_commit off (the fleet's write lock is not held across a flush); everything
+    else stays durable. Both backends see the data at once."""
+    async with Store(store_target) as store:
+        feed_id, _ = await subscribed(store)
+        async with store.db.transaction(durable=False) as conn:
+            if store.db.dialect == "postgresql":
+                async with conn.execute("SHOW synchronous_commit") as cur:
+                    assert (await cur.fetchone())[0] == "off"
+            await conn.execute("UPDATE feeds SET title = ? WHERE id = ?", ("Quick", feed_id))
+        assert await store.db.scalar("SELECT title FROM feeds WHERE id = ?", (feed_id,)) == "Quick"
+        async with store.db.transaction() as conn:
+            if store.db.dialect == "postgresql":
+                async with conn.execute("SHOW synchronous_commit") as cur:
+                    assert (await cur.fetchone())[0] == "on"  # SET LOCAL ended with its transaction
+            await conn.execute("UPDATE feeds SET title = ? WHERE id = ?", ("Durable", feed_id))
+        assert await store.db.scalar("SELECT title FROM feeds WHERE id = ?", (feed_id,)) == "Durable"
