@@ -88,6 +88,11 @@ def test_unknown_algorithm_and_language_raise_value_error() -> None:
 def test_language_codes_are_normalised() -> None:
     assert check_language("en") == "english"
     assert check_language(" German ") == "german"
+    # feeds declare languages as tags: the primary subtag decides
+    assert check_language("en-US") == "english" and check_language("pt_BR") == "portuguese"
+    assert check_language("el") == "greek" and check_language("ger") == "german"
+    with pytest.raises(ValueError, match="unsupported language"):
+        check_language("zh-CN")
     assert "english" in SUPPORTED_LANGUAGES
 
 
