@@ -432,7 +432,9 @@ def parse_settings(data: dict, source: str = "config") -> Settings:
 
     def convert(value: Any, kind: type, prefix: list[str]) -> Any:
         try:
-            return msgspec.convert(value, kind)
+            # lax, as the config always was: "123" for an id or 5.0 for a count still load
+            # (Discord ids are often quoted); a value that is no number or flag is still refused
+            return msgspec.convert(value, kind, strict=False)
         except msgspec.ValidationError as exc:
             problems.extend(_describe(exc, kind, prefix))
             return None

@@ -37,6 +37,7 @@ TIMEZONE = "UTC"
 DIGEST_TITLE = "News digest"
 REPEAT_STORIES = "never"  # another outlet's article on a story the channel already got: never | update
 STORY_WINDOW_DAYS = 3.0  # how far back stored articles are compared (and weigh words) for story grouping
+STORY_LEAD_CHARS = 2000  # of each text, story grouping reads at most this much (its lead of 60 words)
 
 # delivery
 SEND_RETRY_BASE = 2.0

@@ -27,7 +27,8 @@ T = TypeVar("T")
 # counts them once). A one-shot `ingest` only parses feeds: feedparser and lxml, no
 # trafilatura (30 MB, 0.5 s), summarizer or platform library; a page that is not a feed
 # imports trafilatura in its worker when it comes. The service's warm-up preloads the
-# extractor in the fork server and the summarizer (sumy, numpy) in every worker.
+# extractor in the fork server and the default summarizer (numpy) in every worker; the
+# other sumy algorithms (and NLTK with them) load in a worker on its first such job.
 PARSE_PRELOAD = ["bot.sources.page_source", "bot.sources.files", "bot.pipeline.dedupe"]
 PRELOAD = [*PARSE_PRELOAD, "trafilatura"]
 WARM = [*PRELOAD, "bot.pipeline.summarize"]

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bot import defaults
+
 WORD = re.compile(r"[^\W_]\w+|\d")  # words of 2+ characters, and lone digits; never bare underscores
 DIGIT = re.compile(r"\d")
 OPENERS = "\"'“‘«„([¿¡"  # may precede a name: "Biden said" still starts with a capital
@@ -36,7 +38,7 @@ MARK_WEIGHT = 1.5  # names (capitalised mid-sentence) and numbers are stronger e
 COMMON_SHARE = 0.2
 COMMON_MIN = 20
 COMMON_MAX = 50
-CACHED = 2500  # items whose terms are remembered across digests: the story context (2,000) and some
+CACHED = 2000  # items per cache whose terms are remembered across digests (the story context: 2,000)
 GATHER_LIMIT = 1 << 24  # pairs × common terms up to which rows are gathered per pair (no BLAS threads)
 
 
@@ -78,9 +80,11 @@ def marks(text: str, tokens: list[str]) -> set[str]:
 
 
 def lead(text: str, limit: int | None = None) -> str:
-    """The first `limit` (default LEAD_WORDS) words of `text`."""
+    """The first `limit` (default LEAD_WORDS) words of `text`, within its first STORY_LEAD_CHARS
+    characters: in a script written without spaces one "word" can be a whole article, and the
+    store hands context articles over cut to that length, so candidates are cut alike."""
     n = LEAD_WORDS if limit is None else limit
-    return " ".join(text.split(maxsplit=n)[:n])
+    return " ".join(text[:defaults.STORY_LEAD_CHARS].split(maxsplit=n)[:n])
 
 
 def term_counts(title: str, text: str) -> dict[Term, float]:

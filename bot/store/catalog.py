@@ -250,9 +250,12 @@ class Catalog:
     async def health(self, channel_id: int | None = None) -> list[FeedHealth]:
         feeds = await (self.channel_feeds(channel_id) if channel_id is not None else self.all_feeds())
         # every subscription in one query, not one per feed: `feeds list` of 500 feeds waited on 500
+        only = "" if channel_id is None else \
+            "WHERE s.feed_id IN (SELECT feed_id FROM subscriptions WHERE channel_id = ?) "
         rows = await self.db.fetchall(
-            "SELECT s.feed_id, c.platform, c.external_id FROM subscriptions s "
-            "JOIN channels c ON c.id = s.channel_id ORDER BY s.feed_id, c.id")
+            "SELECT s.feed_id, c.platform, c.external_id FROM subscriptions s "  # noqa: S608 - fixed fragments
+            f"JOIN channels c ON c.id = s.channel_id {only}ORDER BY s.feed_id, c.id",
+            () if channel_id is None else (channel_id,))
         channels: dict[int, list[str]] = {}
         for row in rows:
             channels.setdefault(row["feed_id"], []).append(str(ChannelRef(row["platform"], row["external_id"])))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import defaults
 from bot.store.articles import CHUNK
 from bot.store.db import Database, iso, parse_iso
 
 RECEIVED = ("sent", "pending")  # a story the channel has seen, or will see in a queued digest
-# grouping compares a title and the first LEAD_WORDS words of the text, which fit in this much text
-# (in a script written without spaces, grouping reads at most this much)
-LEAD_CHARS = 2000
+LEAD_CHARS = defaults.STORY_LEAD_CHARS  # all of a text that story grouping reads
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,3 +61,16 @@ def test_summarize_file_stdin_and_options(workdir) -> None:
     assert bad_lang.returncode == 2 and "klingon" in bad_lang.stderr.decode()
     missing = cli("summarize", str(workdir / "none.txt"))
     assert missing.returncode == 2 and "none.txt" in missing.stderr.decode()
+
+
+def test_quoted_numbers_and_flags_load_as_they_always_did() -> None:
+    """Discord ids are often written quoted; a count may come as 5.0. The config was always
+    read leniently there, and a value that is no number or flag at all is still an error."""
+    from bot.config import ConfigError, parse_settings
+
+    settings = parse_settings({"discord": {"guild_ids": ["123456789012345678"]}, "digest": {"max_items": 5.0},
+                               "bot": {"poll_interval": "60"}, "fetch": {"allow_private_addresses": "true"}})
+    assert settings.discord.guild_ids == [123456789012345678] and settings.digest.max_items == 5
+    assert settings.bot.poll_interval == 60.0 and settings.fetch.allow_private_addresses is True
+    with pytest.raises(ConfigError, match="discord.guild_ids"):
+        parse_settings({"discord": {"guild_ids": ["my server"]}})
