@@ -135,7 +135,6 @@ class App:
     def normalize_source(self, url: str, *, allow_local: bool) -> str:
         url = url.strip()
         if allow_local and is_local_source(url):
-
             path = path_of(url)
             if not path.exists():
                 raise UserError(f"no such file or folder: {path}")

@@ -52,6 +52,7 @@ class Entry:
     is_teaser: bool = False
     author: str | None = None
     categories: list[str] = field(default_factory=list)  # plain text, as the feed tags the item
+    canonical_url: str | None = None  # of `url`, once `assign_keys` has needed it
 
 
 @dataclass(slots=True)

@@ -210,8 +210,8 @@ def _rows(result: Any, identify: bool) -> tuple[str | None, str | None, list[Ent
         from bot.pipeline.dedupe import canonical_url, content_hash
 
         return result.title, result.warning, [
-            (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories, canonical_url(e.url),
-             content_hash(e.title, e.text)) for e in result.entries]
+            (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories,
+             e.canonical_url or canonical_url(e.url), content_hash(e.title, e.text)) for e in result.entries]
     return result.title, result.warning, [
         (e.key, e.title, e.url, e.published, e.text, e.is_teaser, e.author, e.categories, None, None)
         for e in result.entries]

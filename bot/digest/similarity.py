@@ -90,11 +90,17 @@ def lead(text: str, limit: int | None = None) -> str:
 def term_counts(title: str, text: str) -> dict[Term, float]:
     """Weighted term frequencies of one item: words and adjacent word pairs of the title and
     the lead; title terms weigh more, names and numbers too. Headlines are often Title Cased,
-    so a title word is a name only if the lead shows it as one."""
-    return _counts(title, lead(text))
+    so a title word is a name only if the lead shows it as one.
+
+    Remembered, like `terms`: every digest compares its candidates with the same few thousand
+    recent articles, and with many channels tokenizing those again for each channel was most
+    of a digest's time. Both caches are keyed by the lead, not the whole text (no article
+    bodies kept), and bounded (CACHED items each). Callers must not change the dict."""
+    return _cached_counts(title, lead(text))
 
 
-def _counts(title: str, body: str) -> dict[Term, float]:
+@lru_cache(maxsize=CACHED)
+def _cached_counts(title: str, body: str) -> dict[Term, float]:
     tokens = words(body)
     heading = words(title)
     strong = marks(body, tokens) | {t for t in heading if not t.isalpha() and DIGIT.search(t)}
@@ -111,19 +117,6 @@ def _counts(title: str, body: str) -> dict[Term, float]:
 def terms(title: str, text: str) -> frozenset[Term]:
     """The terms of one item without their weights: all a corpus document adds to the IDF."""
     return _cached_terms(title, lead(text))
-
-
-def lead_counts(title: str, text: str) -> dict[Term, float]:
-    """`term_counts`, remembered. Every digest compares its candidates with the same few
-    thousand recent articles; with many channels, tokenizing those again for each channel was
-    most of a digest's time. The caches are keyed by the lead, not the whole text, so they
-    hold no article bodies, and bounded (CACHED items each). Callers must not change the dict."""
-    return _cached_counts(title, lead(text))
-
-
-@lru_cache(maxsize=CACHED)
-def _cached_counts(title: str, body: str) -> dict[Term, float]:
-    return _counts(title, body)
 
 
 @lru_cache(maxsize=CACHED)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.digest.similarity import lead_counts, similar_pairs, terms, tfidf
+from bot.digest.similarity import similar_pairs, term_counts, terms, tfidf
 
 # cosine (title + lead) that every pair of one story must reach (complete link): the precision end of
 # the dev F1 plateau (0.125-0.175), and the best value when the IDF corpus is broader, as the store's is
@@ -51,7 +51,7 @@ class _Group:
 def _pairs(docs: Sequence[StoryDoc], corpus: Sequence[StoryDoc], floor: float,
            max_gap: timedelta, far_threshold: float) -> dict[tuple[int, int], float]:
     """Cosine of every pair at least `floor`, the time-gap rule applied."""
-    counts = [lead_counts(d.title, d.text) for d in docs]
+    counts = [term_counts(d.title, d.text) for d in docs]
     seen = {d.id for d in docs}
     extra = []  # corpus docs count once, and not again when they are docs too
     for d in corpus:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.models import Entry
@@ -24,11 +23,6 @@ def canonical_url(url: str | None) -> str | None:
     """Drop tracking parameters, fragments, default ports and case noise; sort the query."""
     if not url:
         return None
-    return _canonical(url)
-
-
-@lru_cache(maxsize=4096)  # a first poll asks twice per entry: for its key, then for its identity
-def _canonical(url: str) -> str | None:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -101,5 +95,6 @@ def assign_keys(entries: list[Entry], guids: list[str | None]) -> list[Entry]:
             continue
         used.add(key)
         entry.key = key
+        entry.canonical_url = link
         kept.append(entry)
     return kept

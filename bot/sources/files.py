@@ -64,6 +64,7 @@ def read_local(ref: str, max_bytes: int, now: datetime | None = None) -> SourceR
                     entry.key = f"{path.name}#{entry.key}"
                     if entry.url and entry.url.startswith("file://") and not entry.url.startswith("file:///"):
                         entry.url = "file:///" + entry.url[len("file://"):]  # feedparser drops a slash
+                        entry.canonical_url = None  # of the link as it was: worked out again from this one
                 entries.extend(result.entries)
             elif suffix in ARTICLE_SUFFIXES:
                 entry = read_article_file(path, max_bytes)
