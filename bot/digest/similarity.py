@@ -139,12 +139,12 @@ def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[Iterable[Term]] = 
     rows = np.repeat(np.arange(len(items)), [len(counts) for counts in items])
     df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(float)
     n = len(items)
+    seen: Counter[Term] = Counter()  # counted in C: the corpus is thousands of term sets
     for found in extra:
         n += 1
-        for term in found:
-            k = vocab.get(term)
-            if k is not None:
-                df[k] += 1
+        seen.update(found)
+    for term, k in vocab.items():
+        df[k] += seen.get(term, 0)
     row, col, tf = rows, np.array(cols, np.int64), np.array(tfs, float)
     weight = np.where(tf >= 1, 1 + np.log(np.maximum(tf, 1)), tf) * np.log((n + 1) / (df[col] + 0.5))
     norm = np.sqrt(np.bincount(row, weights=weight * weight, minlength=len(items)))

@@ -86,13 +86,10 @@ class Articles:
         so the feed is simply fetched and stored again.
         """
         async with self.db.transaction(durable=False) as conn:
-            fresh = await _unknown(conn, feed_id, entries)
-            by_url = await _lookup(conn, "canonical_url", [e.canonical_url for e in fresh if e.canonical_url])
-            by_hash = await _lookup(conn, "content_hash", [e.content_hash for e in fresh
-                                                           if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH])
             # within one feed even a short item is the same item when its content is: a feed
-            # that changes GUIDs on every fetch and has no links must not repost
-            same_feed = await _lookup_in_feed(conn, feed_id, [e.content_hash for e in fresh])
+            # that changes GUIDs on every fetch and has no links must not repost (same_feed)
+            known, by_url, by_hash, same_feed = await _existing(conn, feed_id, entries)
+            fresh = _unknown(entries, known)
             # we hold the write lock, so ids can be reserved here (MAX(id)+1 in SQLite, the
             # identity sequence in PostgreSQL) and the rows written with executemany: a few
             # round trips per feed instead of per entry
@@ -173,9 +170,8 @@ async def _chunked(conn, sql: str, prefix: tuple, values: list[str], db: Databas
     return rows
 
 
-async def _unknown(conn, feed_id: int, entries: list[NewEntry]) -> list[NewEntry]:
-    """The entries this feed has not stored yet (checked inside the write transaction)."""
-    known = {r[0] for r in await _chunked(conn, KNOWN_KEYS_SQL, (feed_id,), [e.key for e in entries])}
+def _unknown(entries: list[NewEntry], known: set[str]) -> list[NewEntry]:
+    """The entries this feed has not stored yet, each key once."""
     seen: set[str] = set()
     fresh = []
     for entry in entries:
@@ -185,29 +181,56 @@ async def _unknown(conn, feed_id: int, entries: list[NewEntry]) -> list[NewEntry
     return fresh
 
 
-async def _lookup(conn, column: str, values: list[str]) -> dict[str, int]:
-    """Article ids by canonical_url or content_hash (one of two constants), in few queries."""
-    sql = f"SELECT {column}, MIN(id) FROM articles WHERE {column} IN ({{marks}}) GROUP BY {column}"  # noqa: S608
-    return {r[0]: int(r[1]) for r in await _chunked(conn, sql, (), values)}
+EXISTING_PER_QUERY = CHUNK // 4  # each entry brings up to four values to the query
 
 
-async def _lookup_in_feed(conn, feed_id: int, hashes: list[str]) -> dict[str, int]:
-    """Article ids by content hash among the articles this feed already carries."""
-    sql = ("SELECT a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
-           "WHERE e.feed_id = ? AND a.content_hash IN ({marks}) GROUP BY a.content_hash")
-    return {r[0]: int(r[1]) for r in await _chunked(conn, sql, (feed_id,), hashes)}
+async def _existing(conn, feed_id: int, entries: list[NewEntry]) \
+        -> tuple[set[str], dict[str, int], dict[str, int], dict[str, int]]:
+    """What the store already holds of these entries, read inside the write transaction in
+    one query per chunk (every round trip here is time the fleet's write lock is held): this
+    feed's known keys, and article ids by canonical URL, by content hash, and by content hash
+    among this feed's own articles."""
+    known: set[str] = set()
+    found: dict[str, dict[str, int]] = {"u": {}, "h": {}, "f": {}}
+    for start in range(0, len(entries), EXISTING_PER_QUERY):
+        chunk = entries[start:start + EXISTING_PER_QUERY]
+        keys = list(dict.fromkeys(e.key for e in chunk))
+        urls = list(dict.fromkeys(e.canonical_url for e in chunk if e.canonical_url))
+        hashes = list(dict.fromkeys(e.content_hash for e in chunk))
+        parts = [f"SELECT 'k', entry_key, 0 FROM entries WHERE feed_id = ? AND entry_key IN ({_marks(keys)})",
+                 f"SELECT 'h', content_hash, MIN(id) FROM articles WHERE content_hash IN ({_marks(hashes)}) "
+                 "GROUP BY content_hash",
+                 "SELECT 'f', a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
+                 f"WHERE e.feed_id = ? AND a.content_hash IN ({_marks(hashes)}) GROUP BY a.content_hash"]
+        params: list[object] = [feed_id, *keys, *hashes, feed_id, *hashes]
+        if urls:
+            parts.append(f"SELECT 'u', canonical_url, MIN(id) FROM articles WHERE canonical_url IN ({_marks(urls)}) "
+                         "GROUP BY canonical_url")
+            params += urls
+        for kind, value, article_id in await rows_of(conn, " UNION ALL ".join(parts), params):
+            if kind == "k":
+                known.add(value)
+            else:
+                ids = found[kind]
+                ids[value] = min(ids.get(value, article_id), int(article_id))
+    return known, found["u"], found["h"], found["f"]
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values))
+
+
+NO_LIMIT = 1 << 62  # LIMIT for "all the rest": SQLite needs a LIMIT before OFFSET, PostgreSQL a non-negative one
 
 
 async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:
-    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`."""
-    async with conn.execute(
-        "SELECT a.id FROM entries e JOIN articles a ON a.id = e.article_id WHERE e.feed_id = ? "
+    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`
+    (two statements: this runs under the write lock)."""
+    await conn.execute(
+        "INSERT INTO deliveries (channel_id, article_id, state, created) "
+        "SELECT ?, a.id, 'skipped', ? FROM entries e JOIN articles a ON a.id = e.article_id WHERE e.feed_id = ? "
         "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id) "
-        "ORDER BY COALESCE(a.published, e.first_seen) DESC, e.id DESC", (feed_id, channel_id)) as cur:
-        ids = [int(r[0]) for r in await cur.fetchall()]
-    await conn.executemany(
-        "INSERT INTO deliveries (channel_id, article_id, state, created) VALUES (?, ?, 'skipped', ?) "
-        "ON CONFLICT DO NOTHING",
-        [(channel_id, article_id, iso(now)) for article_id in ids[backfill:]])
+        "ORDER BY COALESCE(a.published, e.first_seen) DESC, e.id DESC LIMIT ? OFFSET ? "
+        "ON CONFLICT DO NOTHING", (channel_id, iso(now), feed_id, channel_id, NO_LIMIT, backfill))
     await conn.execute("UPDATE subscriptions SET baselined = 1 WHERE channel_id = ? AND feed_id = ?",
                        (channel_id, feed_id))

@@ -32,6 +32,12 @@ log = logging.getLogger("bot.store")
 WRITE_LOCK = 0x6E64_7772_6974_65  # "ndwrite": the fleet-wide single-writer lock
 MIGRATE_LOCK = 0x6E64_6D69_6772  # "ndmigr": one worker migrates, the others wait for it
 POOL_SIZE = 4
+# asyncpg prepares every statement; a plan cached while the tables were still small (a new
+# store's first poll) would scan whole tables for good, so each execution is planned afresh
+SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+STATEMENT_CACHE = 400  # prepared statements per connection (asyncpg's default is 100): a
+# statement that drops out costs a round trip to prepare again, and multi-row INSERTs of up
+# to EXACT_BATCH rows are a statement per size
 CONNECT_TIMEOUT = 10.0
 RETRY_MAX = 5.0  # seconds between reconnection attempts, at most
 LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
@@ -68,7 +74,9 @@ class PostgresDatabase:
             # no idle expiry: a connection that ends is then always news (the server went away)
             self._pool = await asyncpg.create_pool(self.url, min_size=0, max_size=self.pool_size,
                                                    timeout=CONNECT_TIMEOUT, command_timeout=None,
-                                                   max_inactive_connection_lifetime=0, init=self._watch)
+                                                   max_inactive_connection_lifetime=0, init=self._watch,
+                                                   server_settings=SERVER_SETTINGS,
+                                                   statement_cache_size=STATEMENT_CACHE)
             await self._migrate()
         except (*LOST, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
             await self.close()
@@ -162,10 +170,11 @@ class PostgresDatabase:
             try:
                 tx = raw.transaction()
                 await tx.start()
-                if not durable:
-                    await raw.execute("SET LOCAL synchronous_commit TO OFF")
-                if lock:
-                    await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                # one simple-protocol round trip for both (no arguments: WRITE_LOCK is ours)
+                setup = [*([] if durable else ["SET LOCAL synchronous_commit TO OFF"]),
+                         *([f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"] if lock else [])]
+                if setup:
+                    await raw.execute("; ".join(setup))
             except BaseException:
                 await asyncio.shield(self._release(pool, raw))
                 raise

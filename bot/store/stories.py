@@ -49,7 +49,9 @@ class Stories:
         of each text is read: every digest reads up to `limit` of them."""
         rows = await self.db.fetchall(
             f"SELECT a.id, a.title, substr(a.text, 1, {LEAD_CHARS}) AS lead, a.published, a.fetched, a.story_id, "
-            "(SELECT MIN(e.feed_id) FROM entries e WHERE e.article_id = a.id) AS source "
+            # `+ 0`: MIN over the bare column tempts PostgreSQL into walking the (feed_id, …)
+            # index of all entries for each article instead of the few rows of entries_article
+            "(SELECT MIN(e.feed_id + 0) FROM entries e WHERE e.article_id = a.id) AS source "
             "FROM articles a WHERE a.fetched >= ? ORDER BY a.id DESC LIMIT ?", (iso(since), limit))  # noqa: S608
         return [RecentArticle(r["id"], r["title"], r["lead"] or "", parse_iso(r["published"]), parse_iso(r["fetched"]),
                               r["story_id"], int(r["source"] or 0)) for r in rows]

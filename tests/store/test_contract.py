@@ -194,3 +194,28 @@ async def test_a_poll_commits_without_waiting_for_the_disk_and_digests_still_do(
                     assert (await cur.fetchone())[0] == "on"  # SET LOCAL ended with its transaction
             await conn.execute("UPDATE feeds SET title = ? WHERE id = ?", ("Durable", feed_id))
         assert await store.db.scalar("SELECT title FROM feeds WHERE id = ?", (feed_id,)) == "Durable"
+
+
+async def test_a_large_poll_is_stored_whole_with_its_backfill_and_duplicates(store_target) -> None:
+    """More entries than one multi-row statement holds (PostgreSQL writes them in batches),
+    an entry key twice and two entries of one article: each stored once, the newest kept."""
+    many = [entry(n) for n in range(1, 1201)]
+    twice = NewEntry(key="k7", canonical_url="https://news.example/again", url=None, title="Again",
+                     published=NOW, text="x", content_hash="again", is_teaser=False)
+    same_article = NewEntry(key="k-alias", canonical_url="https://news.example/3", url=None, title="Alias",
+                            published=NOW - timedelta(days=900), text="y", content_hash="alias", is_teaser=False)
+    async with Store(store_target) as store:
+        feed_id, channel_id = await subscribed(store)
+        new = await store.articles.store_entries(feed_id, [*many, twice, same_article], NOW, {channel_id: 3})
+        assert new == 1201  # k7 is stored once; the alias is a new entry of an old article
+        assert await store.articles.count() == 1200
+        assert await store.db.scalar("SELECT COUNT(*) FROM entries") == 1201
+        assert await store.db.scalar("SELECT COUNT(DISTINCT entry_key) FROM entries") == 1201
+        candidates = await store.ledger.candidates(channel_id)
+        # the newest three; item 3 shares the alias's article (stored first: feeds list newest
+        # first, so the list is stored from its end), which carries the alias's old date
+        assert [a.title for a in candidates] == ["Item 1", "Item 2", "Item 4"]
+        skipped = await store.db.scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'skipped'")
+        assert skipped == 1197
+        again = await store.articles.store_entries(feed_id, many, NOW, {})
+        assert again == 0 and await store.articles.count() == 1200
