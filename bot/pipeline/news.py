@@ -9,17 +9,18 @@ pushes the next one back, as it does for a reader) and headline overlap, subtrac
 for first- or second-person sentences (mostly quoted speech, which highlights rarely carry),
 drop sentences that are not story text (captions, bylines, datelines, half quotes, fragments, very long
 run-ons), and pick greedily with MMR so the three sentences do not repeat each other.
-The similarity work is vectorised with numpy, which is why this costs no more than raw
-sumy LexRank; `features` and `select` are apart so a sweep need not recompute the first.
+The similarity work runs on sparse term counts in plain Python: sentences share few terms, so
+this costs no more than raw sumy LexRank, and `newsdigest summarize` starts without importing
+numpy (about 0.1 s). `features` and `select` are apart so a sweep need not recompute the first.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
 
 from bot.pipeline.boilerplate import is_noise
 from bot.pipeline.languages import stemmer_for, stop_words_for
@@ -105,67 +106,117 @@ def _terms(sentences: list[str], language: str) -> tuple[list[list[str]], list[i
     return terms, lengths
 
 
-def _matrices(terms: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Counts (sentences × vocabulary) and the idf-modified cosine similarity matrix."""
-    vocab: dict[str, int] = {}
-    for sentence in terms:
-        for term in sentence:
-            vocab.setdefault(term, len(vocab))
-    counts = np.zeros((len(terms), max(len(vocab), 1)))
-    for row, sentence in enumerate(terms):
-        for term in sentence:
-            counts[row, vocab[term]] += 1.0
+Row = dict[int, float]  # one row of a sparse symmetric matrix: column -> value, absent = 0
+
+
+def _matrices(terms: list[list[str]]) -> tuple[list[Row], list[Row]]:
+    """Shared word counts and idf-modified cosine similarity, as sparse rows.
+
+    `shared[i][j]` (i != j) is the dot product of the count vectors of sentences i and j;
+    `cosine[i][j]` that of their tf*idf unit vectors, the diagonal included (1, or 0 for a
+    sentence without weighted terms). Pairs that share no term are absent from both: only
+    sentences that share a term are ever visited, through each term's postings.
+    """
     n = len(terms)
-    df = (counts > 0).sum(axis=0)
-    idf = np.log(n / (1.0 + df))
-    tf = counts / np.maximum(counts.max(axis=1, keepdims=True), 1.0)
-    weighted = tf * idf
-    norms = np.sqrt((weighted**2).sum(axis=1))
-    norms[norms == 0] = 1.0
-    unit = weighted / norms[:, None]
-    return counts, unit @ unit.T
+    counts = [Counter(sentence) for sentence in terms]
+    df: Counter[str] = Counter()
+    for sentence in counts:
+        df.update(sentence.keys())
+    idf = {term: math.log(n / (1.0 + d)) for term, d in df.items()}
+    postings: dict[str, list[tuple[int, int, float]]] = {}
+    for i, sentence in enumerate(counts):
+        top = max(max(sentence.values(), default=0), 1)
+        weighted = {term: c / top * idf[term] for term, c in sentence.items()}
+        norm = math.sqrt(math.fsum(w * w for w in weighted.values())) or 1.0
+        for term, c in sentence.items():
+            postings.setdefault(term, []).append((i, c, weighted[term] / norm))
+    shared: list[Row] = [{} for _ in range(n)]
+    cosine: list[Row] = [{} for _ in range(n)]
+    for posting in postings.values():
+        for a, (i, count_i, unit_i) in enumerate(posting):
+            cosine[i][i] = cosine[i].get(i, 0.0) + unit_i * unit_i
+            for j, count_j, unit_j in posting[a + 1:]:
+                shared_ij = shared[i].get(j, 0.0) + float(count_i * count_j)
+                shared[i][j] = shared[j][i] = shared_ij
+                cosine_ij = cosine[i].get(j, 0.0) + unit_i * unit_j
+                cosine[i][j] = cosine[j][i] = cosine_ij
+    return shared, cosine
 
 
 LEXRANK_EPSILON = 0.1  # sumy's LexRankSummarizer.epsilon
 
 
-def _power_method(matrix: np.ndarray, epsilon: float) -> np.ndarray:
-    """The stationary vector of `matrix`, iterated exactly as sumy's LexRank does.
+def _norm(vector: list[float]) -> float:
+    return math.sqrt(math.fsum(x * x for x in vector))
 
-    Written out (six lines) because sumy's lex_rank module imports NLTK, and with it scipy:
-    two seconds before the first summary of every process.
+
+def _power_method(neighbours: list[list[int]], epsilon: float) -> list[float]:
+    """The stationary vector of the row-normalized adjacency `neighbours`, iterated as sumy's LexRank does.
+
+    Written out because sumy's lex_rank module imports NLTK, and with it scipy: two seconds
+    before the first summary of every process. p = M^T p from 1/n, normalized by its L2 norm,
+    until it moves by at most `epsilon`; a graph without edges (no sentence has a weighted
+    term) has no such vector, and gets zeros.
     """
-    p_vector = np.full(len(matrix), 1.0 / len(matrix))
+    n = len(neighbours)
+    if not n:
+        return []
+    shares = [1.0 / (len(row) or 1) for row in neighbours]  # M[i, j] for j in row i
+    p_vector = [1.0 / n] * n
     change = 1.0
     while change > epsilon:
-        next_p = matrix.T @ p_vector
-        next_p /= np.linalg.norm(next_p)
-        change = float(np.linalg.norm(next_p - p_vector))
+        next_p = [0.0] * n
+        for i, row in enumerate(neighbours):
+            step = shares[i] * p_vector[i]
+            for j in row:
+                next_p[j] += step
+        norm = _norm(next_p)
+        if not norm > 0:
+            return [0.0] * n
+        next_p = [x / norm for x in next_p]
+        change = _norm([x - y for x, y in zip(next_p, p_vector, strict=True)])
         p_vector = next_p
     return p_vector
 
 
-def _lexrank(cosine: np.ndarray, threshold: float) -> np.ndarray:
-    adjacency = (cosine > threshold).astype(float)
-    degrees = adjacency.sum(axis=1)
-    degrees[degrees == 0] = 1.0
-    return _power_method(adjacency / degrees[:, None], LEXRANK_EPSILON)
+def _lexrank(cosine: list[Row], threshold: float) -> list[float]:
+    """LexRank over the edges with cosine above `threshold` (absent pairs have cosine 0)."""
+    n = len(cosine)
+    if threshold < 0.0:  # then every pair is an edge, those that share no term too
+        neighbours = [[j for j in range(n) if row.get(j, 0.0) > threshold] for row in cosine]
+    else:
+        neighbours = [[j for j, value in row.items() if value > threshold] for row in cosine]
+    return _power_method(neighbours, LEXRANK_EPSILON)
 
 
-def _overlap_centrality(counts: np.ndarray) -> np.ndarray:
-    """sumy Reduction's score: shared words over the sum of log lengths, summed over the others."""
-    shared = counts @ counts.T
-    logs = np.log(np.maximum(counts.sum(axis=1), 1.0))
-    norm = logs[:, None] + logs[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        edges = np.where(norm > 0, shared / norm, 0.0)
-    np.fill_diagonal(edges, 0.0)
-    return edges.sum(axis=1)
+def _overlap_centrality(shared: list[Row], sizes: list[int]) -> list[float]:
+    """sumy Reduction's score: shared words over the sum of log lengths, summed over the others.
+
+    `sizes` are the terms per sentence; a pair whose log lengths sum to 0 scores 0.
+    """
+    logs = [math.log(max(size, 1)) for size in sizes]
+    out = []
+    for i, row in enumerate(shared):
+        edges = []
+        for j, value in row.items():
+            norm = logs[i] + logs[j]
+            if norm > 0:
+                edges.append(value / norm)
+        out.append(math.fsum(edges))
+    return out
 
 
-def _scaled(values: np.ndarray) -> np.ndarray:
-    top = float(values.max()) if values.size else 0.0
-    return values / top if top > 0 else np.zeros_like(values)
+def _scaled(values: list[float]) -> list[float]:
+    top = max(values, default=0.0)
+    return [v / top for v in values] if top > 0 else [0.0] * len(values)
+
+
+def _median(values: tuple[int, ...]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if not ordered:
+        return 0.0
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
 @dataclass(frozen=True)
@@ -173,16 +224,16 @@ class Features:
     """Everything about an article's sentences that does not depend on the weights."""
 
     n: int
-    lengths: np.ndarray  # words per sentence
-    offsets: np.ndarray  # words before each sentence
-    cosine: np.ndarray
-    lexrank: np.ndarray  # scaled to max 1
-    overlap: np.ndarray  # scaled to max 1
-    headline: np.ndarray  # share of the headline's terms in each sentence
-    bad: np.ndarray  # junk for reasons other than length
-    quote: np.ndarray  # 1 where the sentence opens or closes a direct quotation
-    speech: np.ndarray  # 1 where the sentence speaks in the first or second person
-    noise: np.ndarray | None = None  # never story text (timestamps, URLs, notices): never picked
+    lengths: tuple[int, ...]  # words per sentence
+    offsets: tuple[int, ...]  # words before each sentence
+    cosine: tuple[Row, ...]  # sparse rows: a pair that shares no term has cosine 0
+    lexrank: tuple[float, ...]  # scaled to max 1
+    overlap: tuple[float, ...]  # scaled to max 1
+    headline: tuple[float, ...]  # share of the headline's terms in each sentence
+    bad: tuple[bool, ...]  # junk for reasons other than length
+    quote: tuple[float, ...]  # 1 where the sentence opens or closes a direct quotation
+    speech: tuple[float, ...]  # 1 where the sentence speaks in the first or second person
+    noise: tuple[bool, ...] | None = None  # never story text (timestamps, URLs, notices): never picked
 
 
 def features(sentences: list[str], *, title: str | None, language: str,
@@ -190,49 +241,54 @@ def features(sentences: list[str], *, title: str | None, language: str,
     """Similarities, centralities and filters of `sentences` (cleaned and split)."""
     n = len(sentences)
     terms, lengths = _terms(sentences, language)
-    counts, cosine = _matrices(terms)
+    shared, cosine = _matrices(terms)
     title_terms = set(_terms([title], language)[0][0]) if title else set()
-    headline = np.asarray([len(title_terms.intersection(t)) / len(title_terms) if title_terms else 0.0
-                           for t in terms])
-    length_arr = np.asarray(lengths, dtype=float)
+    headline = tuple(len(title_terms.intersection(t)) / len(title_terms) if title_terms else 0.0 for t in terms)
+    offsets, read = [], 0
+    for length in lengths:
+        offsets.append(read)
+        read += length
     return Features(
-        n=n, lengths=length_arr, offsets=np.concatenate(([0.0], np.cumsum(length_arr)[:-1])),
-        cosine=cosine, lexrank=_scaled(_lexrank(cosine, params.lexrank_threshold)),
-        overlap=_scaled(_overlap_centrality(counts)), headline=headline,
-        bad=np.asarray([_is_junk(s) for s in sentences], dtype=bool),
-        quote=np.asarray([bool(_QUOTE_OPEN.match(s) or _QUOTE_ATTRIBUTED.search(s)) for s in sentences],
-                         dtype=float),
-        speech=np.asarray([bool(_SPEECH.search(s)) for s in sentences], dtype=float),
-        noise=np.asarray([is_noise(s) for s in sentences], dtype=bool),
+        n=n, lengths=tuple(lengths), offsets=tuple(offsets), cosine=tuple(cosine),
+        lexrank=tuple(_scaled(_lexrank(cosine, params.lexrank_threshold))),
+        overlap=tuple(_scaled(_overlap_centrality(shared, [len(t) for t in terms]))), headline=headline,
+        bad=tuple(_is_junk(s) for s in sentences),
+        quote=tuple(float(bool(_QUOTE_OPEN.match(s) or _QUOTE_ATTRIBUTED.search(s))) for s in sentences),
+        speech=tuple(float(bool(_SPEECH.search(s))) for s in sentences),
+        noise=tuple(is_noise(s) for s in sentences),
     )
 
 
-def scores(f: Features, params: NewsParams) -> np.ndarray:
+def scores(f: Features, params: NewsParams) -> list[float]:
     """Centrality + position prior + headline overlap - length and quotation penalties, per sentence."""
-    centrality = params.lexrank_weight * f.lexrank + (1.0 - params.lexrank_weight) * f.overlap
-    score = params.centrality * centrality + params.headline * f.headline
+    share = params.lexrank_weight
+    score = [params.centrality * (share * lexrank + (1.0 - share) * overlap) + params.headline * headline
+             for lexrank, overlap, headline in zip(f.lexrank, f.overlap, f.headline, strict=True)]
     if params.lead_words:
         # position in words read, not sentences: a long first sentence pushes the next one back
-        position = f.offsets / params.lead_words
+        position = [offset / params.lead_words for offset in f.offsets]
     else:
-        position = np.arange(f.n) / params.tau
-    score = score + params.lead * np.exp(-position)
+        position = [i / params.tau for i in range(f.n)]
+    score = [s + params.lead * math.exp(-p) for s, p in zip(score, position, strict=True)]
     if params.long_penalty:
-        median = float(np.median(f.lengths)) or 1.0
-        score = score - params.long_penalty * np.maximum(f.lengths / median - 1.0, 0.0)
+        median = _median(f.lengths) or 1.0
+        score = [s - params.long_penalty * max(length / median - 1.0, 0.0)
+                 for s, length in zip(score, f.lengths, strict=True)]
     if params.quote_penalty or params.speech_penalty:
-        score = score - params.quote_penalty * f.quote - params.speech_penalty * f.speech
+        score = [s - params.quote_penalty * quote - params.speech_penalty * speech
+                 for s, quote, speech in zip(score, f.quote, f.speech, strict=True)]
     if params.length_prior:
         low, high = params.length_band
-        lengths = np.maximum(f.lengths, 1.0)
-        outside = np.maximum(np.log(low / lengths), 0.0) + np.maximum(np.log(lengths / high), 0.0)
-        score = score - params.length_prior * outside
+        outside = [max(math.log(low / length), 0.0) + max(math.log(length / high), 0.0)
+                   for length in (max(length, 1.0) for length in f.lengths)]
+        score = [s - params.length_prior * o for s, o in zip(score, outside, strict=True)]
     return score
 
 
-def junk_mask(f: Features, params: NewsParams) -> np.ndarray:
-    junk = f.bad | (f.lengths < params.min_words) | (f.lengths > params.max_words)
-    return junk if f.noise is None else junk | f.noise
+def junk_mask(f: Features, params: NewsParams) -> list[bool]:
+    noise = f.noise or (False,) * f.n
+    return [bad or length < params.min_words or length > params.max_words or noisy
+            for bad, length, noisy in zip(f.bad, f.lengths, noise, strict=True)]
 
 
 def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list[int]:
@@ -247,7 +303,6 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
     junk = junk_mask(f, params)
     clean = [i for i in range(f.n) if not junk[i]]
     if params.backbone:
-        score = score.copy()
         for i in clean[: params.backbone]:
             score[i] += params.backbone_bonus
     usable = [i for i in range(f.n) if f.noise is None or not f.noise[i]]
@@ -260,7 +315,7 @@ def select(f: Features, count: int, params: NewsParams = DEFAULT_PARAMS) -> list
                 or ([i for i in usable if i not in picked] if not picked else []))
         if not pool:
             break
-        best = max(pool, key=lambda i: (score[i] - params.mmr * max((f.cosine[i, j] for j in picked),
+        best = max(pool, key=lambda i: (score[i] - params.mmr * max((f.cosine[i].get(j, 0.0) for j in picked),
                                                                    default=0.0), -i))
         picked.append(best)
     return sorted(picked)

@@ -85,7 +85,7 @@ class Articles:
         server crash that loses it loses the feed's new validators too (they commit after it),
         so the feed is simply fetched and stored again.
         """
-        async with self.db.transaction(durable=False) as conn:
+        async with self.db.transaction(durable=False, keys=_write_keys(feed_id, entries, backfill_for)) as conn:
             # within one feed even a short item is the same item when its content is: a feed
             # that changes GUIDs on every fetch and has no links must not repost (same_feed)
             known, by_url, by_hash, same_feed = await _existing(conn, feed_id, entries)
@@ -168,6 +168,19 @@ async def _chunked(conn, sql: str, prefix: tuple, values: list[str], db: Databas
                        else rows_of(conn, query, (*prefix, *chunk)))
         rows.extend(tuple(r) for r in found)
     return rows
+
+
+def _write_keys(feed_id: int, entries: list[NewEntry], backfill_for: dict[int, int]) -> list[str]:
+    """All a poll's write can collide on with another poll's: the feed (its entries), each
+    canonical URL and each content hash it may match across feeds (an article stored once),
+    and the channels it baselines (their delivery rows)."""
+    keys = [f"feed:{feed_id}", *(f"channel:{c}" for c in backfill_for)]
+    for e in entries:
+        if e.canonical_url:
+            keys.append(f"url:{e.canonical_url}")
+        if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH:
+            keys.append(f"hash:{e.content_hash}")
+    return keys
 
 
 def _unknown(entries: list[NewEntry], known: set[str]) -> list[NewEntry]:

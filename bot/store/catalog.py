@@ -116,7 +116,8 @@ class Catalog:
 
     async def record_poll(self, feed_id: int, now: datetime, next_poll: datetime, *, etag: str | None,
                           last_modified: str | None, title: str | None) -> None:
-        async with self.db.transaction(durable=False) as conn:  # lost in a crash: the feed is polled again
+        # lost in a crash: the feed is polled again
+        async with self.db.transaction(durable=False, keys=[f"feed:{feed_id}"]) as conn:
             await conn.execute(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
@@ -124,8 +125,10 @@ class Catalog:
                 (iso(now), iso(now), iso(next_poll), etag, last_modified, title, feed_id))
 
     async def record_unchanged(self, polls: list[tuple]) -> None:
-        """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction."""
-        async with self.db.transaction(durable=False) as conn:
+        """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction
+        (rows in feed order: two such writes never wait for each other's rows crosswise)."""
+        polls = sorted(polls, key=lambda poll: poll[0])
+        async with self.db.transaction(durable=False, keys=[f"feed:{p[0]}" for p in polls]) as conn:
             await conn.executemany(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) "
@@ -135,7 +138,7 @@ class Catalog:
 
     async def record_failure(self, feed_id: int, now: datetime, next_poll: datetime, error: str,
                              disable_reason: str | None) -> int:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(keys=[f"feed:{feed_id}"]) as conn:
             await conn.execute(
                 "UPDATE feeds SET last_polled = ?, next_poll = ?, failures = failures + 1, last_error = ?, "
                 "disabled_reason = COALESCE(?, disabled_reason) WHERE id = ?",

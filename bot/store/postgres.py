@@ -6,6 +6,13 @@ across the whole fleet exactly as they are in one SQLite file, and READ COMMITTE
 each writer everything committed before it. Claims of work (feed polls) run without it and use
 `FOR UPDATE SKIP LOCKED`, so workers never wait on each other to find work.
 
+What a feed poll writes names its keys (the feed, each article's canonical URL and content
+hash, each channel it baselines). Such a keyed write takes the fleet lock *shared* and one
+advisory lock per key, in sorted order: polls of different feeds then commit side by side,
+two writes that share a key still run one after the other, and every other write (digests,
+deliveries, commands) still runs alone, exactly as before. PostgreSQL queues a shared request
+behind a waiting exclusive one, so polls cannot starve a digest.
+
 A lost connection (the server restarted) is logged once and retried with backoff wherever the
 work can simply be repeated (reads, the start of a transaction); a transaction cut off in the
 middle is rolled back by the server and raised as `DatabaseUnavailable`.
@@ -17,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +43,9 @@ POOL_SIZE = 4
 # asyncpg prepares every statement; a plan cached while the tables were still small (a new
 # store's first poll) would scan whole tables for good, so each execution is planned afresh
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+KEY_LOCKS = 0x6E64  # "nd": the class of per-key locks (two-int advisory locks: a space apart from WRITE_LOCK)
+MAX_KEYS = 64  # a keyed write holds one lock per key in the server's shared lock table (64 per
+# connection by default), so a write with more keys serializes with the others instead
 STATEMENT_CACHE = 400  # prepared statements per connection (asyncpg's default is 100): a
 # statement that drops out costs a round trip to prepare again, and multi-row INSERTs of up
 # to EXACT_BATCH rows are a statement per size
@@ -42,6 +53,13 @@ CONNECT_TIMEOUT = 10.0
 RETRY_MAX = 5.0  # seconds between reconnection attempts, at most
 LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
         asyncpg.exceptions.ConnectionDoesNotExistError, TimeoutError)
+
+
+def key_locks(keys: Sequence[str]) -> list[int]:
+    """The int4 lock ids of `keys`, sorted (every writer takes them in one order: no deadlock).
+    Two keys may share an id (CRC-32): they then only wait for each other, never wrongly pass."""
+    ids = {zlib.crc32(key.encode()) for key in keys}
+    return sorted(i - (1 << 32) if i >= 1 << 31 else i for i in ids)
 
 
 class PostgresDatabase:
@@ -56,6 +74,8 @@ class PostgresDatabase:
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._write_lock = asyncio.Lock()  # one waiter per process on the advisory lock
+        # keyed writes run side by side, but leave a connection for reads and lease renewals
+        self._keyed = asyncio.Semaphore(max(1, pool_size - 1))
         self._lost_since: float | None = None
         self._closing = False
 
@@ -148,8 +168,10 @@ class PostgresDatabase:
             delay = min(RETRY_MAX, delay * 2)
 
     @asynccontextmanager
-    async def transaction(self, *, lock: bool = True, durable: bool = True) -> AsyncIterator[PgConn]:
-        """A transaction; with `lock` (every write) it first takes the fleet-wide write lock.
+    async def transaction(self, *, lock: bool = True, durable: bool = True,
+                          keys: Sequence[str] = ()) -> AsyncIterator[PgConn]:
+        """A transaction; with `lock` (every write) it first takes the fleet-wide write lock:
+        exclusively, or with `keys` shared plus a lock per key (see the module's docstring).
         `durable=False` commits without waiting for the WAL flush (synchronous_commit off for
         this transaction only): the write lock is then not held across a disk flush. A crash
         of the server can lose only a suffix of such commits, never one that a later durable
@@ -158,11 +180,17 @@ class PostgresDatabase:
             async with self._transaction(False, durable) as conn:
                 yield conn
             return
+        ids = key_locks(keys)
+        if 0 < len(ids) <= MAX_KEYS:
+            async with self._keyed, self._transaction(True, durable, ids) as conn:
+                yield conn
+            return
         async with self._write_lock, self._transaction(True, durable) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _transaction(self, lock: bool, durable: bool = True) -> AsyncIterator[PgConn]:
+    async def _transaction(self, lock: bool, durable: bool = True, keys: list[int] | None = None
+                           ) -> AsyncIterator[PgConn]:
         pool = self.pool
 
         async def begin() -> tuple[asyncpg.Connection, Any]:
@@ -170,9 +198,14 @@ class PostgresDatabase:
             try:
                 tx = raw.transaction()
                 await tx.start()
-                # one simple-protocol round trip for both (no arguments: WRITE_LOCK is ours)
-                setup = [*([] if durable else ["SET LOCAL synchronous_commit TO OFF"]),
-                         *([f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"] if lock else [])]
+                # one simple-protocol round trip for all of it (no arguments: every number is ours)
+                setup = [] if durable else ["SET LOCAL synchronous_commit TO OFF"]
+                if lock and keys:
+                    setup += [f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})",
+                              f"SELECT pg_advisory_xact_lock({KEY_LOCKS}, k) "  # in the array's (sorted) order
+                              f"FROM unnest('{{{','.join(map(str, keys))}}}'::int4[]) AS k"]
+                elif lock:
+                    setup.append(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
                 if setup:
                     await raw.execute("; ".join(setup))
             except BaseException:

@@ -88,13 +88,15 @@ class SqliteDatabase:
                 await self.conn.execute(f"PRAGMA user_version = {number}")
 
     @asynccontextmanager
-    async def transaction(self, *, lock: bool = True, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, *, lock: bool = True, durable: bool = True,
+                          keys: Sequence[str] = ()) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
 
         aiosqlite runs statements in order on its own thread, so a statement whose awaiting
         task was cancelled still runs; the ROLLBACK is shielded and queued behind it, and a
         transaction somehow left open is closed before the next one starts. `lock` is
-        always implied: SQLite has a single writer; every commit is durable here."""
+        always implied and `keys` change nothing: SQLite has a single writer; every commit
+        is durable here."""
         async with self._write_lock:
             conn = self.conn
             if conn.in_transaction:

@@ -133,7 +133,7 @@ def test_news_backbone_keeps_the_lead_and_long_sentences_are_skipped() -> None:
     f = features(sentences, title=TITLE, language="english")
     kept = select(f, 3, replace(DEFAULT_PARAMS, backbone=2, backbone_bonus=100.0))
     assert kept[:2] == [i for i in range(f.n) if f.lengths[i] >= DEFAULT_PARAMS.min_words and not f.bad[i]][:2]
-    longest = int(f.lengths.argmax())
+    longest = max(range(f.n), key=f.lengths.__getitem__)
     assert longest not in select(f, 3, replace(DEFAULT_PARAMS, max_words=int(f.lengths[longest]) - 1))
 
 
@@ -149,11 +149,11 @@ def test_news_penalises_quoted_speech_and_lengths_outside_the_band() -> None:
         "Profits rose.",
     ]
     f = features(sentences, title=None, language="english")
-    assert f.quote.tolist() == [1.0, 0.0, 0.0, 0.0]
-    assert f.speech.tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert list(f.quote) == [1.0, 0.0, 0.0, 0.0]
+    assert list(f.speech) == [1.0, 1.0, 0.0, 0.0]
     plain = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0))
     speech = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.1))
-    assert (speech < plain).tolist() == [True, True, False, False]
+    assert [s < p for s, p in zip(speech, plain, strict=True)] == [True, True, False, False]
     quoted = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, quote_penalty=0.5))
     assert quoted[0] == plain[0] - 0.5 and quoted[1] == plain[1]
     band = scores(f, replace(DEFAULT_PARAMS, speech_penalty=0.0, length_prior=1.0))

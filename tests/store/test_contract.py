@@ -219,3 +219,57 @@ async def test_a_large_poll_is_stored_whole_with_its_backfill_and_duplicates(sto
         assert skipped == 1197
         again = await store.articles.store_entries(feed_id, many, NOW, {})
         assert again == 0 and await store.articles.count() == 1200
+
+
+async def test_two_workers_storing_the_same_articles_at_once_store_each_once(store_target) -> None:
+    """Two stores on one database (two workers) poll two feeds that carry the same stories
+    (same links, or the same long text under other links) at the same moment."""
+    async with Store(store_target) as first, Store(store_target) as second:
+        feed_a, channel_id = await subscribed(first)
+        feed_b = (await first.catalog.add_feed("https://other.example/rss", NOW))[0].id
+        await first.catalog.subscribe(channel_id, feed_b, NOW)
+        long_text = "A long report on the same event, told at length. " * 10
+        for round_ in range(8):
+            shared = [entry(100 * round_ + n) for n in range(10)]
+            copied = [NewEntry(key=f"b{100 * round_ + n}", canonical_url=f"https://mirror.example/{round_}/{n}",
+                               url=None, title=f"Copy {n}", published=NOW, text=long_text + str(100 * round_ + n),
+                               content_hash=f"long{100 * round_ + n}", is_teaser=False) for n in range(5)]
+            originals = [NewEntry(key=f"a{100 * round_ + n}", canonical_url=f"https://origin.example/{round_}/{n}",
+                                  url=None, title=f"Original {n}", published=NOW,
+                                  text=long_text + str(100 * round_ + n), content_hash=f"long{100 * round_ + n}",
+                                  is_teaser=False) for n in range(5)]
+            await asyncio.gather(first.articles.store_entries(feed_a, [*shared, *originals], NOW, {channel_id: 100}),
+                                 second.articles.store_entries(feed_b, [*shared, *copied], NOW, {channel_id: 100}))
+        assert await first.articles.count() == 8 * 15  # 10 shared links and 5 shared texts per round
+        assert await first.db.scalar("SELECT COUNT(*) FROM entries") == 8 * 30
+        unlinked = await first.db.scalar(
+            "SELECT COUNT(*) FROM articles a WHERE (SELECT COUNT(*) FROM entries e WHERE e.article_id = a.id) != 2")
+        assert unlinked == 0  # every article is carried by both feeds
+
+
+async def test_a_poll_write_waits_for_a_digest_write_and_the_other_way_round(store_target) -> None:
+    async with Store(store_target) as first, Store(store_target) as second:
+        feed_id, channel_id = await subscribed(first)
+        for n, (exclusive_first, name) in enumerate(((True, "digest first"), (False, "poll first"))):
+            entered = asyncio.Event()
+            release = asyncio.Event()
+
+            async def hold(exclusive: bool = exclusive_first, entered: asyncio.Event = entered,
+                           release: asyncio.Event = release) -> None:
+                keys = () if exclusive else [f"feed:{feed_id}"]
+                async with first.db.transaction(keys=keys) as conn:
+                    await conn.execute("UPDATE channels SET name = 'held' WHERE id = ?", (channel_id,))
+                    entered.set()
+                    await release.wait()
+
+            holder = asyncio.create_task(hold())
+            await entered.wait()
+            if exclusive_first:  # a poll's (keyed) write must wait for the digest's
+                other = asyncio.create_task(second.articles.store_entries(feed_id, [entry(n)], NOW, {}))
+            else:  # a digest-side (unkeyed) write must wait for the poll's
+                other = asyncio.create_task(second.catalog.set_channel_error(channel_id, "x"))
+            await asyncio.sleep(0.4)
+            assert not other.done(), name
+            release.set()
+            await asyncio.wait_for(asyncio.gather(holder, other), 30)
+        assert await first.articles.count() == 1
