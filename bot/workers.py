@@ -32,7 +32,6 @@ T = TypeVar("T")
 PARSE_PRELOAD = ["bot.sources.page_source", "bot.sources.files", "bot.pipeline.dedupe"]
 PRELOAD = [*PARSE_PRELOAD, "trafilatura"]
 WARM = [*PRELOAD, "bot.pipeline.summarize"]
-SWITCH_INTERVAL = 0.001  # seconds: how long a CPU-bound job thread may keep the GIL from the loop
 
 
 def _ignore_interrupts(parent: int | None = None) -> None:
@@ -81,10 +80,6 @@ class Workers:
     def _pool(self) -> Executor:
         if self._executor is None:
             if self.processes <= 0:
-                # a parse thread holds the GIL for up to the switch interval (5 ms) each time
-                # the event loop wants it back: the loop answers its sockets and the store's
-                # round trips (some under the fleet's write lock) sooner with 1 ms
-                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
                 self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsdigest-cpu")
             else:
                 # one BLAS thread per worker: the pool already uses every core
