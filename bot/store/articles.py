@@ -172,14 +172,15 @@ async def _chunked(conn, sql: str, prefix: tuple, values: list[str], db: Databas
 
 def _write_keys(feed_id: int, entries: list[NewEntry], backfill_for: dict[int, int]) -> list[str]:
     """All a poll's write can collide on with another poll's: the feed (its entries), each
-    canonical URL and each content hash it may match across feeds (an article stored once),
-    and the channels it baselines (their delivery rows)."""
+    canonical URL and each content hash (an article stored once), and the channels it
+    baselines (their delivery rows). Every hash, short texts' too: an entry with a long text
+    matches a stored article by hash whatever that article's length (normalizing can make a
+    short and a long text hash alike), so a short one being stored must be waited for."""
     keys = [f"feed:{feed_id}", *(f"channel:{c}" for c in backfill_for)]
     for e in entries:
         if e.canonical_url:
             keys.append(f"url:{e.canonical_url}")
-        if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH:
-            keys.append(f"hash:{e.content_hash}")
+        keys.append(f"hash:{e.content_hash}")
     return keys
 
 

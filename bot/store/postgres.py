@@ -44,8 +44,9 @@ POOL_SIZE = 4
 # store's first poll) would scan whole tables for good, so each execution is planned afresh
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 KEY_LOCKS = 0x6E64  # "nd": the class of per-key locks (two-int advisory locks: a space apart from WRITE_LOCK)
-MAX_KEYS = 64  # a keyed write holds one lock per key in the server's shared lock table (64 per
-# connection by default), so a write with more keys serializes with the others instead
+MAX_KEYS = 64  # a keyed write holds one lock per key in the server's shared lock table (room for
+# max_locks_per_transaction × max_connections, 64 × 100 by default), so a write with more keys
+# serializes with the others instead
 STATEMENT_CACHE = 400  # prepared statements per connection (asyncpg's default is 100): a
 # statement that drops out costs a round trip to prepare again, and multi-row INSERTs of up
 # to EXACT_BATCH rows are a statement per size
@@ -74,7 +75,8 @@ class PostgresDatabase:
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._write_lock = asyncio.Lock()  # one waiter per process on the advisory lock
-        # keyed writes run side by side, but leave a connection for reads and lease renewals
+        # writes (keyed ones side by side, and the one exclusive) hold at most all connections
+        # but one, which stays free for reads and lease renewals
         self._keyed = asyncio.Semaphore(max(1, pool_size - 1))
         self._lost_since: float | None = None
         self._closing = False
@@ -185,7 +187,7 @@ class PostgresDatabase:
             async with self._keyed, self._transaction(True, durable, ids) as conn:
                 yield conn
             return
-        async with self._write_lock, self._transaction(True, durable) as conn:
+        async with self._write_lock, self._keyed, self._transaction(True, durable) as conn:
             yield conn
 
     @asynccontextmanager

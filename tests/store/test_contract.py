@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.filters import make_spec
 from bot.models import ChannelRef
+from bot.pipeline.dedupe import content_hash
 from bot.store import NewEntry, Store
+from bot.store.articles import MIN_TEXT_FOR_HASH_MATCH
 from bot.store.db import MIGRATIONS
 
 NOW = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
@@ -272,4 +274,42 @@ async def test_a_poll_write_waits_for_a_digest_write_and_the_other_way_round(sto
             assert not other.done(), name
             release.set()
             await asyncio.wait_for(asyncio.gather(holder, other), 30)
+        assert await first.articles.count() == 1
+
+
+async def test_a_long_text_waits_for_a_short_one_of_the_same_hash_being_stored(store_target) -> None:
+    """Normalizing makes "a b c" and "a -- b -- c" hash alike, so a long entry matches a short
+    stored article by hash: while another worker is storing the short one, the long one waits
+    and then joins it, instead of storing the story a second time."""
+    words = [f"word{n}" for n in range(30)]
+    short, long_ = " ".join(words), " -- ".join(words)
+    assert len(short) < MIN_TEXT_FOR_HASH_MATCH <= len(long_)
+
+    def one(key: str, url: str, text: str) -> NewEntry:
+        return NewEntry(key=key, canonical_url=url, url=url, title="T", published=NOW, text=text,
+                        content_hash=content_hash("T", text), is_teaser=False)
+
+    assert one("a", "https://a.example/1", short).content_hash == one("b", "https://b.example/1", long_).content_hash
+    async with Store(store_target) as first, Store(store_target) as second:
+        feed_short, _ = await subscribed(first)
+        feed_long = (await first.catalog.add_feed("https://other.example/rss", NOW))[0].id
+        inside, go_on = asyncio.Event(), asyncio.Event()
+        reserve = first.db.reserve_ids
+
+        async def paused(conn, table: str, count: int) -> list[int]:  # noqa: ANN001 - either backend's
+            ids = await reserve(conn, table, count)
+            inside.set()
+            await go_on.wait()  # the short article's write is open here
+            return ids
+
+        first.db.reserve_ids = paused
+        storing_short = asyncio.create_task(
+            first.articles.store_entries(feed_short, [one("a", "https://a.example/1", short)], NOW, {}))
+        await inside.wait()
+        storing_long = asyncio.create_task(
+            second.articles.store_entries(feed_long, [one("b", "https://b.example/1", long_)], NOW, {}))
+        await asyncio.sleep(0.4)
+        assert not storing_long.done()
+        go_on.set()
+        await asyncio.wait_for(asyncio.gather(storing_short, storing_long), 30)
         assert await first.articles.count() == 1
