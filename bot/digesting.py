@@ -4,10 +4,7 @@ page, summarize only what will be shown, and record it in the ledger in one tran
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import sys
-import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,6 +18,7 @@ from bot.models import Digest, StoryUpdate
 from bot.net import FetchError
 from bot.policy import ChannelPolicy, policy_for
 from bot.ports import Clock
+from bot.preload import preload_in_background
 from bot.store import ArticleRow, ChannelRow, Store
 from bot.workers import Workers, WorkerTimeout
 
@@ -29,29 +27,10 @@ SUMMARY_TIMEOUT = 60.0
 STORY_CONTEXT = 2000  # recent articles compared against (and weighing words) when grouping stories
 GROUPED_PER_ITEM = 5  # candidates grouped into stories per digest item; older ones are counted as more
 MIN_GROUPED = 50
-# Story grouping needs numpy, whose import (~0.12 s) is as long as the candidate queries that
-# come first. Imported in a thread meanwhile, it overlaps with them: SQLite runs its queries
-# in aiosqlite's thread without the GIL. An import done elsewhere first simply waits for it.
+# Story grouping needs numpy, whose import is about as long as the candidate queries that come
+# first: it is imported in a thread meanwhile (bot.preload).
 STORY_MODULES = ("bot.digest.stories",)
 SUMMARY_MODULES = ("bot.pipeline.summarize",)  # where summaries run in this process (threads)
-
-
-def _import_all(names: tuple[str, ...]) -> None:
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # the real import, later, raises it where it matters
-            log.debug("could not preload %s: %s", name, exc)
-
-
-def preload_in_background(names: tuple[str, ...]) -> threading.Thread | None:
-    """Start importing the modules not loaded yet, in a daemon thread."""
-    missing = tuple(n for n in names if n not in sys.modules)
-    if not missing:
-        return None
-    thread = threading.Thread(target=_import_all, args=(missing,), name="newsdigest-preload", daemon=True)
-    thread.start()
-    return thread
 
 
 class DigestMaker:
