@@ -23,11 +23,8 @@ def _import_all(names: tuple[str, ...]) -> None:
             log.debug("could not preload %s: %s", name, exc)
 
 
-def preload_in_background(names: tuple[str, ...]) -> threading.Thread | None:
-    """Start importing the modules not loaded yet, in a daemon thread (None: all loaded)."""
+def preload_in_background(names: tuple[str, ...]) -> None:
+    """Start importing the modules not loaded yet, in a daemon thread."""
     missing = tuple(n for n in names if n not in sys.modules)
-    if not missing:
-        return None
-    thread = threading.Thread(target=_import_all, args=(missing,), name="newsdigest-preload", daemon=True)
-    thread.start()
-    return thread
+    if missing:
+        threading.Thread(target=_import_all, args=(missing,), name="newsdigest-preload", daemon=True).start()

@@ -211,14 +211,6 @@ def _scaled(values: list[float]) -> list[float]:
     return [v / top for v in values] if top > 0 else [0.0] * len(values)
 
 
-def _median(values: tuple[int, ...]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if not ordered:
-        return 0.0
-    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
-
-
 @dataclass(frozen=True)
 class Features:
     """Everything about an article's sentences that does not depend on the weights."""
@@ -271,7 +263,9 @@ def scores(f: Features, params: NewsParams) -> list[float]:
         position = [i / params.tau for i in range(f.n)]
     score = [s + params.lead * math.exp(-p) for s, p in zip(score, position, strict=True)]
     if params.long_penalty:
-        median = _median(f.lengths) or 1.0
+        from statistics import median as median_of  # only where the penalty is on
+
+        median = float(median_of(f.lengths)) or 1.0
         score = [s - params.long_penalty * max(length / median - 1.0, 0.0)
                  for s, length in zip(score, f.lengths, strict=True)]
     if params.quote_penalty or params.speech_penalty:

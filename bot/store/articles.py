@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.store.db import Database, iso, parse_iso, rows_of
+from bot.store.db import Database, channel_key, feed_key, iso, parse_iso, rows_of
 
 MIN_TEXT_FOR_HASH_MATCH = 200  # below this, equal text (e.g. empty teasers) says nothing
 CHUNK = 500  # values per IN (...) query, well under SQLite's variable limit
@@ -176,7 +176,7 @@ def _write_keys(feed_id: int, entries: list[NewEntry], backfill_for: dict[int, i
     baselines (their delivery rows). Every hash, short texts' too: an entry with a long text
     matches a stored article by hash whatever that article's length (normalizing can make a
     short and a long text hash alike), so a short one being stored must be waited for."""
-    keys = [f"feed:{feed_id}", *(f"channel:{c}" for c in backfill_for)]
+    keys = [feed_key(feed_id), *(channel_key(c) for c in backfill_for)]
     for e in entries:
         if e.canonical_url:
             keys.append(f"url:{e.canonical_url}")

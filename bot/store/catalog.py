@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.models import ChannelRef, FeedHealth
-from bot.store.db import Database, iso, parse_iso
+from bot.store.db import Database, feed_key, iso, parse_iso
 
 
 @dataclass(slots=True)
@@ -117,7 +117,7 @@ class Catalog:
     async def record_poll(self, feed_id: int, now: datetime, next_poll: datetime, *, etag: str | None,
                           last_modified: str | None, title: str | None) -> None:
         # lost in a crash: the feed is polled again
-        async with self.db.transaction(durable=False, keys=[f"feed:{feed_id}"]) as conn:
+        async with self.db.transaction(durable=False, keys=[feed_key(feed_id)]) as conn:
             await conn.execute(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
@@ -128,7 +128,7 @@ class Catalog:
         """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction
         (rows in feed order: two such writes never wait for each other's rows crosswise)."""
         polls = sorted(polls, key=lambda poll: poll[0])
-        async with self.db.transaction(durable=False, keys=[f"feed:{p[0]}" for p in polls]) as conn:
+        async with self.db.transaction(durable=False, keys=[feed_key(p[0]) for p in polls]) as conn:
             await conn.executemany(
                 "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
                 "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) "
@@ -138,7 +138,7 @@ class Catalog:
 
     async def record_failure(self, feed_id: int, now: datetime, next_poll: datetime, error: str,
                              disable_reason: str | None) -> int:
-        async with self.db.transaction(keys=[f"feed:{feed_id}"]) as conn:
+        async with self.db.transaction(keys=[feed_key(feed_id)]) as conn:
             await conn.execute(
                 "UPDATE feeds SET last_polled = ?, next_poll = ?, failures = failures + 1, last_error = ?, "
                 "disabled_reason = COALESCE(?, disabled_reason) WHERE id = ?",

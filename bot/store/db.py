@@ -214,6 +214,16 @@ def parse_iso(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def feed_key(feed_id: int) -> str:
+    """The write key of a feed's rows (its entries, its poll bookkeeping): see `Database`."""
+    return f"feed:{feed_id}"
+
+
+def channel_key(channel_id: int) -> str:
+    """The write key of a channel's delivery rows while a subscription is baselined."""
+    return f"channel:{channel_id}"
+
+
 class StoreError(Exception):
     """The database cannot be opened or used."""
 

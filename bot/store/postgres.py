@@ -77,7 +77,7 @@ class PostgresDatabase:
         self._write_lock = asyncio.Lock()  # one waiter per process on the advisory lock
         # writes (keyed ones side by side, and the one exclusive) hold at most all connections
         # but one, which stays free for reads and lease renewals
-        self._keyed = asyncio.Semaphore(max(1, pool_size - 1))
+        self._write_slots = asyncio.Semaphore(max(1, pool_size - 1))
         self._lost_since: float | None = None
         self._closing = False
 
@@ -184,10 +184,10 @@ class PostgresDatabase:
             return
         ids = key_locks(keys)
         if 0 < len(ids) <= MAX_KEYS:
-            async with self._keyed, self._transaction(True, durable, ids) as conn:
+            async with self._write_slots, self._transaction(True, durable, ids) as conn:
                 yield conn
             return
-        async with self._write_lock, self._keyed, self._transaction(True, durable) as conn:
+        async with self._write_lock, self._write_slots, self._transaction(True, durable) as conn:
             yield conn
 
     @asynccontextmanager
