@@ -9,7 +9,8 @@ variant makes one feed in 20 slow (3 s), one in 20 answer 500 and one in 50 serv
 that are not a feed.
 
 Both contenders run as whole subprocesses (start-up included), each in its own process
-group whose summed PSS is sampled every 20 ms, so our worker processes count against us:
+group whose summed PSS is sampled every 20 ms (by bench/pss.py, in a process of its own),
+so our worker processes count against us:
  - newsdigest: `feeds import feeds.opml`, then `ingest` twice (the second is all 304),
    then `digest --dry-run` (counts how many summaries a first digest computes); the same
    polls also run in a small driver that times `App.ingest()` alone (no start-up);
@@ -195,41 +196,23 @@ class Server:
 
 
 # ---- measuring a subprocess tree -----------------------------------------------------
-def group_memory(pgid: int) -> int:
-    """Summed proportional set size (bytes) of every process in the group: pages shared by
-    the forkserver and its workers are counted once, not once per process as RSS would."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat[stat.rindex(")") + 2:].split()[2]) != pgid:  # field 5 of stat: the process group
-                continue
-            for line in Path(f"/proc/{entry}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 class Sampler:
-    def __init__(self, pgid: int) -> None:
-        self.pgid, self.peak, self._stop = pgid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+    """bench/pss.py in a process of its own (not on the feed server's GIL), ready before the
+    measured command starts."""
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, group_memory(self.pgid))
-            self._stop.wait(0.02)
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "pss.py")],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None and self._proc.stdout.readline().strip() == "ready"
+
+    def watch(self, pgid: int) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(f"{pgid}\n")
+        self._proc.stdin.flush()
 
     def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
+        out, _ = self._proc.communicate()
+        return int(out)
 
 
 CACHE = Path(tempfile.gettempdir()) / "nd-bench-pycache"  # kept between runs, like an install's .pyc
@@ -238,10 +221,11 @@ CACHE = Path(tempfile.gettempdir()) / "nd-bench-pycache"  # kept between runs, l
 def run_measured(cmd: list[str], cwd: Path, pythonpath: str = str(ROOT)
                  ) -> tuple[float, int, subprocess.CompletedProcess]:
     env = bytecode_env(CACHE, pythonpath)
+    sampler = Sampler()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             start_new_session=True)
-    sampler = Sampler(proc.pid)
+    sampler.watch(proc.pid)
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
     peak = sampler.stop()
@@ -439,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     for index, f in enumerate(per_round, 1):
         reader_first = (f"{f['first_reader_seconds']:.2f} / {f['first_ratio']:.2f}×" if has_reader else "- / -")
         reader_second = (f"{f['second_reader_seconds']:.2f} / {f['second_ratio']:.1f}× "
-                         f"(poll itself {f['second_inner_ratio']:.1f}×)" if has_reader else "- / -")
+                         f"(poll itself {f['second_inner']:.3f} / {f['second_reader_inner']:.3f} s, "
+                         f"{f['second_inner_ratio']:.1f}×)" if has_reader else "- / -")
         print(f"  {index}: first {f['first_seconds']:.2f} / {reader_first} / {f['first_peak']:.0f} MB; "
               f"second {f['second_seconds']:.2f} / {reader_second}; digest alone {f['digest_alone']:.2f} s, "
               f"{f['digest_alone_peak']:.0f} MB; digest command {f['digest_seconds']:.2f} s, {f['digest_peak']:.0f} MB")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from functools import lru_cache
 from typing import Protocol
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -42,6 +43,7 @@ _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 _V4_COMPAT = ipaddress.IPv6Network("::/96")
 
 
+@lru_cache(maxsize=4096)  # asked of every fetched host on every poll
 def parse_ip(text: str) -> IPAddress | None:
     """A strict IP literal (brackets and zone id tolerated), else None."""
     text = text.strip()

@@ -1,6 +1,6 @@
 """Streaming body decoding with a hard cap on *decoded* bytes.
 
-We decode ourselves (aiohttp's auto_decompress is off) because a few KB of gzip can inflate to
+We decode ourselves (bot/net/http1.py hands over the raw body) because a few KB of gzip can inflate to
 gigabytes: every zlib call gets `max_length`, so memory stays near the cap whatever arrives.
 """
 

@@ -1,7 +1,8 @@
 """The guarded HTTP fetcher: every byte from an untrusted URL comes through here.
 
-Per hop: check the URL, vet the port and every resolved address *before* connecting, pin the
-vetted addresses for aiohttp (no second lookup), then stream the body through a capped decoder.
+Per hop: check the URL, vet the port and every resolved address *before* connecting, connect
+to a vetted address itself (no second lookup: bot/net/http1.py), then stream the body through
+a capped decoder.
 Redirects are followed by hand so each hop is vetted again; one deadline covers the whole fetch.
 """
 
@@ -31,10 +32,8 @@ from bot.net.errors import (
 )
 from bot.net.urls import check_url
 
-if TYPE_CHECKING:  # aiohttp costs ~0.25 s of start-up: imported on the first fetch, not with the module
-    import aiohttp
-
-    from bot.net.pinning import ConnectOverride, PinnedResolver
+if TYPE_CHECKING:
+    from bot.net.http1 import ConnectOverride, HTTPClient, Response
 
 ACCEPT = {
     "feed": "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
@@ -73,7 +72,7 @@ def _media_type(header: str | None) -> tuple[str | None, str | None]:
 
 
 class Fetcher:
-    """One aiohttp session per Fetcher, created lazily inside the running loop.
+    """One connection pool per Fetcher, created on the first fetch.
 
     `connect_override` is a test seam only (see PinnedResolver): it lets a vetted fake public
     address reach a local test server. Never set it in production.
@@ -89,8 +88,7 @@ class Fetcher:
         self._settings = settings
         self._resolver: Resolver = resolver or SystemResolver()
         self._override = connect_override
-        self._pinned_resolver: PinnedResolver | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HTTPClient | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -100,39 +98,19 @@ class Fetcher:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
 
-    @property
-    def _pinned(self) -> PinnedResolver:
-        """Made on first use: it subclasses an aiohttp class, and commands that never fetch
-        (`feeds list`, `summarize FILE`) should not import aiohttp at all."""
-        if self._pinned_resolver is None:
-            from bot.net.pinning import PinnedResolver
+    def _get_client(self) -> HTTPClient:
+        """Made on first use, so commands that never fetch (`feeds list`) load no HTTP code."""
+        if self._client is None:
+            from bot.net.http1 import HTTPClient
 
-            self._pinned_resolver = PinnedResolver(self._override)
-        return self._pinned_resolver
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        import aiohttp
-
-        if self._session is None or self._session.closed:
             s = self._settings
-            connector = aiohttp.TCPConnector(
-                resolver=self._pinned, use_dns_cache=False, limit=defaults.TOTAL_CONCURRENCY
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                trust_env=False,
-                auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=s.connect_timeout, sock_read=s.read_timeout
-                ),
-                headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            )
-        return self._session
+            self._client = HTTPClient(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
+                                      limit=defaults.TOTAL_CONCURRENCY, override=self._override)
+        return self._client
 
     async def fetch(
         self,
@@ -149,7 +127,7 @@ class Fetcher:
         s = self._settings
         current = check_url(url)
         cap = s.max_feed_bytes if kind == "feed" else s.max_page_bytes
-        headers = {"Accept": accept or ACCEPT[kind]}
+        headers = {"User-Agent": s.user_agent, "Accept": accept or ACCEPT[kind], "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -207,45 +185,23 @@ class Fetcher:
         start_clock: Callable[[], None],
     ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL (already checked) for a redirect."""
-        import aiohttp  # loaded by _get_session before any request; named here for the except clauses
-
         u = URL(url, encoded=True)
         host = (u.raw_host or "").lower()
         slot = self._host_slots.setdefault(host, asyncio.Semaphore(self._settings.per_host_concurrency))
-        shown = redact_url(u)
         async with slot:
             start_clock()
             addresses = await self._vet(u)
-            if addresses is not None:
-                self._pinned.pin(host, addresses)
             try:
-                async with self._get_session().get(u, headers=headers, allow_redirects=False) as resp:
-                    try:
-                        return await self._read(resp, url, u, cap, etag, last_modified)
-                    except BaseException:
-                        resp.close()  # drop the connection instead of draining a hostile body
-                        raise
+                async with self._get_client().get(u, addresses or [host], headers) as resp:
+                    return await self._read(resp, url, u, cap, etag, last_modified)
             except FetchError:
                 raise
-            except aiohttp.ConnectionTimeoutError:
-                raise FetchTimeout(f"timed out connecting to {shown}") from None
-            except TimeoutError:
-                raise FetchTimeout(f"timed out waiting for data from {shown}") from None
-            except aiohttp.ClientConnectorDNSError:
-                raise ConnectFailed(f"cannot resolve host {host}") from None
-            except aiohttp.ClientConnectorError as exc:
-                why = exc.strerror or "connection failed"
-                raise ConnectFailed(f"cannot connect to {shown}: {why}") from None
-            except aiohttp.ClientPayloadError:
-                raise ConnectFailed(f"response from {shown} was cut off") from None
-            except aiohttp.ClientResponseError:
-                raise ConnectFailed(f"bad HTTP response from {shown}") from None
-            except (aiohttp.ClientError, OSError):
-                raise ConnectFailed(f"connection to {shown} failed") from None
+            except OSError:
+                raise ConnectFailed(f"connection to {redact_url(u)} failed") from None
 
     async def _read(
         self,
-        resp: aiohttp.ClientResponse,
+        resp: Response,
         url: str,
         u: URL,
         cap: int,
@@ -255,7 +211,7 @@ class Fetcher:
         shown = redact_url(u)
         status = resp.status
         if status in _REDIRECTS:
-            location = resp.headers.get("Location")
+            location = resp.header("Location")
             if not location:
                 raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {shown}")
             try:
@@ -263,9 +219,9 @@ class Fetcher:
             except (ValueError, TypeError):
                 raise BadURL(f"bad redirect target from {shown}") from None
             return check_url(target)
-        media, charset = _media_type(resp.headers.get("Content-Type"))
-        new_etag = resp.headers.get("ETag")
-        new_modified = resp.headers.get("Last-Modified")
+        media, charset = _media_type(resp.header("Content-Type"))
+        new_etag = resp.header("ETag")
+        new_modified = resp.header("Last-Modified")
         if status == 304:
             return FetchResult(url, 304, b"", media, charset, new_etag or etag,
                                new_modified or last_modified, True)
@@ -274,9 +230,9 @@ class Fetcher:
         length = resp.content_length
         if length is not None and length > cap:
             raise TooLarge(f"response from {shown} is {length:,} bytes; the limit is {cap:,}")
-        encoding = parse_content_encoding(", ".join(resp.headers.getall("Content-Encoding", [])))
+        encoding = parse_content_encoding(", ".join(resp.header_all("Content-Encoding")))
         decoder = BodyDecoder(encoding, cap, label=f"response from {shown}")
-        async for chunk in resp.content.iter_any():
+        async for chunk in resp.chunks():
             decoder.feed(chunk)
         body = decoder.finish()
         return FetchResult(url, status, body, media, charset, new_etag, new_modified, False)

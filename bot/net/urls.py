@@ -7,6 +7,7 @@ as browsers do, so the address policy sees the address the socket layer would us
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from yarl import URL
 
@@ -70,6 +71,20 @@ def _parse(url: str) -> URL:
 
 def check_url(url: str) -> str:
     """Validate an absolute http(s) URL and return it normalised (fragment dropped)."""
+    if isinstance(url, str) and len(url) <= _CACHED_LENGTH:
+        return _check_cached(url)
+    return _check(url)
+
+
+_CACHED_LENGTH = 512  # every poll checks each stored feed URL again; long (rare, maybe hostile) ones are not kept
+
+
+@lru_cache(maxsize=8192)
+def _check_cached(url: str) -> str:
+    return _check(url)
+
+
+def _check(url: str) -> str:
     url = url.strip() if isinstance(url, str) else url
     u = _parse(url)
     if not url.lower().startswith(u.scheme + "://"):

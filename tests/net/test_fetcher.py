@@ -95,9 +95,7 @@ async def test_session_settings_headers_and_media_type(app: tuple[App, int]) -> 
     a, port = app
     async with Fetcher(LOCAL) as f:
         result = await f.fetch(f"http://127.0.0.1:{port}/feed")
-        session = f._session
-        assert session is not None and session.trust_env is False and session.auto_decompress is False
-        assert session.connector is not None and session.connector.limit == defaults.TOTAL_CONCURRENCY
+        assert f._client is not None and f._client.limit == defaults.TOTAL_CONCURRENCY
         await f.fetch(f"http://localhost:{port}/feed", kind="page")
         await f.fetch(f"http://localhost:{port}/feed", accept="text/plain")
     assert result.status == 200 and result.body == b"<rss/>" and not result.not_modified
@@ -118,9 +116,9 @@ async def test_gzip_is_decoded_by_us(app: tuple[App, int]) -> None:
     assert result.body == b"<feed/>"
 
 
-async def test_session_is_created_lazily_and_closed() -> None:
+async def test_connection_pool_is_created_lazily_and_closed() -> None:
     f = Fetcher(LOCAL)
-    assert f._session is None
+    assert f._client is None
     await f.close()
 
 
@@ -189,7 +187,7 @@ async def test_ip_literals_in_every_disguise_are_refused(url: str, reason: str) 
     async with Fetcher(FetchSettings(), resolver=resolver) as f:
         with pytest.raises(BlockedAddress, match=reason) as info:
             await f.fetch(url)
-        assert f._session is None  # refused before a session, let alone a socket, existed
+        assert f._client is None  # refused before a connection pool, let alone a socket, existed
     assert str(info.value).startswith("refused: http://")
     assert resolver.calls == []
 

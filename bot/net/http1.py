@@ -1,0 +1,308 @@
+"""The fetcher's HTTP/1.1 client: httptools parses, asyncio streams carry, this module pools.
+
+Why not aiohttp's client here (the platform adapters still use aiohttp): importing it costs
+~0.11 s, a third of that building TLS contexts at import time, and each request ~0.2 ms of
+Python; in a round of 304s that was most of the poll (bench/ingest.py). The fetcher needs far
+less: GET only, one request at a time per connection, keep-alive, and a connection straight to
+an address it has already vetted (a plain connect to that IP: no resolver to pin, no second
+lookup). httptools (llhttp, Node.js's parser) does the parsing, framing and chunked decoding;
+here we only open, reuse and close connections and keep the limits on what a server may send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+import httptools
+from yarl import URL
+
+from bot.net.errors import ConnectFailed, FetchError, FetchTimeout, redact_url
+
+if TYPE_CHECKING:
+    import ssl
+
+ConnectOverride = Callable[[str, int], tuple[str, int]]
+MAX_HEAD_BYTES = 64 * 1024  # status line and headers together
+READ_SIZE = 64 * 1024
+IDLE_SECONDS = 15.0  # a kept-alive connection idle longer than this is closed, not reused
+MAX_IDLE_PER_HOST = 4
+_tls_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    """The system's CA store, loaded once and only when an https URL is first fetched."""
+    global _tls_context
+    if _tls_context is None:
+        import ssl
+
+        context = ssl.create_default_context()
+        context.set_alpn_protocols(["http/1.1"])
+        _tls_context = context
+    return _tls_context
+
+
+class _Message:
+    """httptools' callback target: the head and body pieces of the response being read."""
+
+    __slots__ = ("parser", "headers", "head_done", "complete", "keep_alive", "pieces", "trailing")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: dict[str, list[str]] = {}
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False  # as the response said, read when it completes (llhttp forgets after)
+        self.pieces: list[bytes] = []
+        self.trailing = False  # bytes came after the response: the connection is not reused
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.trailing = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            return
+        self.headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1").strip())
+
+    def on_headers_complete(self) -> None:
+        if self.complete:
+            return
+        if 100 <= self.parser.get_status_code() < 200:
+            self.headers = {}  # "100 Continue" and friends: the real response follows
+            return
+        self.head_done = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.pieces.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.head_done and not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()
+
+
+class _Connection:
+    __slots__ = ("reader", "writer", "address", "idle_since")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str) -> None:
+        self.reader, self.writer, self.address = reader, writer, address
+        self.idle_since = 0.0
+
+    def usable(self, addresses: list[str], now: float) -> bool:
+        return (self.address in addresses and now - self.idle_since < IDLE_SECONDS
+                and not self.writer.is_closing() and not self.reader.at_eof())
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Stale(Exception):
+    """A reused connection the server had already closed: the request is sent again, once."""
+
+
+class Response:
+    """Status and headers are read; the body streams from `chunks()`."""
+
+    def __init__(self, client: HTTPClient, key: tuple[str, str, int], conn: _Connection,
+                 message: _Message, u: URL) -> None:
+        self._client, self._key, self._conn, self._message, self._u = client, key, conn, message, u
+        self.status = message.parser.get_status_code()
+        self.headers = message.headers
+        self._eof = False
+        coding = ",".join(self.headers.get("transfer-encoding", [])).lower()
+        self._until_close = self.content_length is None and "chunked" not in coding
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    def header_all(self, name: str) -> list[str]:
+        return self.headers.get(name.lower(), [])
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.header("content-length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        message = self._message
+        while True:
+            if message.pieces:
+                pieces, message.pieces = message.pieces, []
+                for piece in pieces:
+                    yield piece
+            if message.complete:
+                return
+            data = await self._client._receive(self._conn, self._u)
+            if not data:
+                self._eof = True
+                if self._until_close:
+                    return  # the body ran to the end of the connection, as this response said it would
+                raise ConnectFailed(f"response from {redact_url(self._u)} was cut off")
+            self._client._feed(message, data, self._u)
+
+    def release(self) -> None:
+        """Back to the pool when the whole response was read cleanly, else the connection is shut."""
+        conn, self._conn = self._conn, None  # type: ignore[assignment]
+        if conn is None:
+            return
+        message = self._message
+        if message.complete and message.keep_alive and not (self._eof or message.trailing or message.pieces):
+            self._client._put(self._key, conn)
+        else:
+            conn.close()
+
+
+class HTTPClient:
+    """GET over kept-alive connections to vetted addresses, at most `limit` requests at a time.
+
+    `override` is a test seam only: it maps a vetted (ip, port) to the socket really used, so
+    tests can treat a fake public address as a local server. Production code passes None.
+    """
+
+    def __init__(self, *, connect_timeout: float, read_timeout: float, limit: int,
+                 override: ConnectOverride | None = None) -> None:
+        self.connect_timeout, self.read_timeout, self.limit = connect_timeout, read_timeout, limit
+        self._override = override
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._swept = time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def get(self, u: URL, addresses: list[str], headers: dict[str, str]) -> AsyncIterator[Response]:
+        """GET `u` from one of `addresses` (already vetted for its host, in order of preference)."""
+        request = _request_bytes(u, headers)
+        async with self._slots:
+            response = await self._send(u, addresses, request)
+            try:
+                yield response
+            finally:
+                response.release()
+
+    async def close(self) -> None:
+        idle = [conn for conns in self._idle.values() for conn in conns]
+        self._idle.clear()
+        for conn in idle:
+            conn.close()
+        if idle:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await asyncio.gather(*(c.writer.wait_closed() for c in idle), return_exceptions=True)
+
+    async def _send(self, u: URL, addresses: list[str], request: bytes) -> Response:
+        scheme, host, port = u.scheme, (u.raw_host or "").lower(), u.port or 0
+        key = (scheme, host, port)
+        while True:
+            conn = self._take(key, addresses)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(scheme, host, port, addresses, u)
+            try:
+                conn.writer.write(request)
+                message = await self._read_head(conn, u, reused)
+            except _Stale:
+                conn.close()
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            return Response(self, key, conn, message, u)
+
+    async def _connect(self, scheme: str, host: str, port: int, addresses: list[str], u: URL) -> _Connection:
+        tls = _tls() if scheme == "https" else None
+        failure: FetchError = ConnectFailed(f"cannot connect to {redact_url(u)}: no address")
+        for address in addresses:
+            ip, real_port = (address, port) if self._override is None else self._override(address, port)
+            try:
+                async with asyncio.timeout(self.connect_timeout):
+                    reader, writer = await asyncio.open_connection(
+                        ip, real_port, ssl=tls, server_hostname=host if tls else None)
+            except TimeoutError:
+                failure = FetchTimeout(f"timed out connecting to {redact_url(u)}")
+            except OSError as exc:  # refused, unreachable, TLS handshake or certificate failures
+                why = (exc.strerror or str(exc) or "connection failed")[:160]
+                failure = ConnectFailed(f"cannot connect to {redact_url(u)}: {why}")
+            else:
+                return _Connection(reader, writer, address)
+        raise failure
+
+    async def _read_head(self, conn: _Connection, u: URL, reused: bool) -> _Message:
+        message = _Message()
+        seen = 0
+        while not message.head_done:
+            try:
+                data = await self._receive(conn, u)
+            except ConnectFailed:
+                if reused and not seen:
+                    raise _Stale from None
+                raise
+            if not data:
+                if reused and not seen:
+                    raise _Stale
+                raise ConnectFailed(f"connection to {redact_url(u)} closed before a response")
+            seen += len(data)
+            self._feed(message, data, u)
+            if not message.head_done and seen > MAX_HEAD_BYTES:
+                raise ConnectFailed(f"bad HTTP response from {redact_url(u)}: headers over {MAX_HEAD_BYTES:,} bytes")
+        return message
+
+    async def _receive(self, conn: _Connection, u: URL) -> bytes:
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                return await conn.reader.read(READ_SIZE)
+        except TimeoutError:
+            raise FetchTimeout(f"timed out waiting for data from {redact_url(u)}") from None
+        except OSError:
+            raise ConnectFailed(f"connection to {redact_url(u)} failed") from None
+
+    @staticmethod
+    def _feed(message: _Message, data: bytes, u: URL) -> None:
+        try:
+            message.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if not message.complete:
+                raise ConnectFailed(f"bad HTTP response from {redact_url(u)}") from None
+            message.trailing = True  # the response was whole; what came after it is junk
+
+    def _take(self, key: tuple[str, str, int], addresses: list[str]) -> _Connection | None:
+        idle = self._idle.get(key)
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if conn.usable(addresses, now):
+                return conn
+            conn.close()
+        return None
+
+    def _put(self, key: tuple[str, str, int], conn: _Connection) -> None:
+        now = time.monotonic()
+        conn.idle_since = now
+        idle = self._idle.setdefault(key, [])
+        idle.append(conn)
+        if len(idle) > MAX_IDLE_PER_HOST:
+            idle.pop(0).close()
+        if now - self._swept > IDLE_SECONDS:  # close what went stale since, so a long run holds no dead sockets
+            self._swept = now
+            for name, conns in list(self._idle.items()):
+                keep = [c for c in conns if now - c.idle_since < IDLE_SECONDS and not c.reader.at_eof()]
+                for c in conns:
+                    if c not in keep:
+                        c.close()
+                if keep:
+                    self._idle[name] = keep
+                else:
+                    del self._idle[name]
+
+
+def _request_bytes(u: URL, headers: dict[str, str]) -> bytes:
+    values = "".join(headers.values())
+    if "\r" in values or "\n" in values or "\0" in values:  # a stored ETag must not add headers of its own
+        name = next(n for n, v in headers.items() if "\r" in v or "\n" in v or "\0" in v)
+        raise FetchError(f"refused to send a {name} header containing a line break")
+    fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"GET {u.raw_path_qs or '/'} HTTP/1.1\r\nHost: {u.host_port_subcomponent}\r\n{fields}\r\n".encode()
