@@ -7,6 +7,7 @@ less: GET only, one request at a time per connection, keep-alive, and a connecti
 an address it has already vetted (a plain connect to that IP: no resolver to pin, no second
 lookup). httptools (llhttp, Node.js's parser) does the parsing, framing and chunked decoding;
 here we only open, reuse and close connections and keep the limits on what a server may send.
+A connection is an asyncio Protocol that feeds the parser as bytes arrive: no stream buffers.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _tls() -> ssl.SSLContext:
 class _Message:
     """httptools' callback target: the head and body pieces of the response being read."""
 
-    __slots__ = ("parser", "headers", "head_done", "complete", "keep_alive", "pieces", "trailing")
+    __slots__ = ("parser", "headers", "head_done", "complete", "keep_alive", "pieces", "trailing", "received", "bad")
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
@@ -58,6 +59,20 @@ class _Message:
         self.keep_alive = False  # as the response said, read when it completes (llhttp forgets after)
         self.pieces: list[bytes] = []
         self.trailing = False  # bytes came after the response: the connection is not reused
+        self.received = 0
+        self.bad = ""  # why the bytes are not an acceptable HTTP response
+
+    def feed(self, data: bytes) -> None:
+        self.received += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self.complete:
+                self.trailing = True  # the response was whole; what came after it is junk
+            else:
+                self.bad = "bad HTTP response"
+        if not self.head_done and self.received > MAX_HEAD_BYTES and not self.bad:
+            self.bad = f"bad HTTP response: headers over {MAX_HEAD_BYTES:,} bytes"
 
     def on_message_begin(self) -> None:
         if self.complete:
@@ -86,19 +101,58 @@ class _Message:
             self.keep_alive = self.parser.should_keep_alive()
 
 
-class _Connection:
-    __slots__ = ("reader", "writer", "address", "idle_since")
+class _Connection(asyncio.Protocol):
+    """One socket. Bytes go straight from the transport into the current response's parser;
+    the request's task waits on one future per wake-up (no stream buffers in between)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str) -> None:
-        self.reader, self.writer, self.address = reader, writer, address
+    def __init__(self, address: str) -> None:
+        self.address = address  # the vetted address this socket went to
+        self.transport: asyncio.Transport | None = None
+        self.message: _Message | None = None
+        self.closed = False  # end of stream, reset or closed by us
         self.idle_since = 0.0
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.message is None:  # unasked-for bytes on an idle connection: never use it again
+            self.close()
+            return
+        self.message.feed(data)
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        self._wake()
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self, timeout: float) -> None:
+        """Until more bytes, the end of the stream, or `timeout` (TimeoutError)."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._waiter
+        finally:
+            self._waiter = None
 
     def usable(self, addresses: list[str], now: float) -> bool:
-        return (self.address in addresses and now - self.idle_since < IDLE_SECONDS
-                and not self.writer.is_closing() and not self.reader.at_eof())
+        return (not self.closed and self.address in addresses and now - self.idle_since < IDLE_SECONDS
+                and self.transport is not None and not self.transport.is_closing())
 
     def close(self) -> None:
-        self.writer.close()
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class _Stale(Exception):
@@ -113,7 +167,6 @@ class Response:
         self._client, self._key, self._conn, self._message, self._u = client, key, conn, message, u
         self.status = message.parser.get_status_code()
         self.headers = message.headers
-        self._eof = False
         coding = ",".join(self.headers.get("transfer-encoding", [])).lower()
         self._until_close = self.content_length is None and "chunked" not in coding
 
@@ -130,21 +183,22 @@ class Response:
         return int(value) if value is not None and value.isdigit() else None
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        message = self._message
+        message, conn = self._message, self._conn
         while True:
             if message.pieces:
                 pieces, message.pieces = message.pieces, []
                 for piece in pieces:
                     yield piece
+                continue
             if message.complete:
                 return
-            data = await self._client._receive(self._conn, self._u)
-            if not data:
-                self._eof = True
+            if message.bad:
+                raise ConnectFailed(f"{message.bad} from {redact_url(self._u)}")
+            if conn.closed:
                 if self._until_close:
                     return  # the body ran to the end of the connection, as this response said it would
                 raise ConnectFailed(f"response from {redact_url(self._u)} was cut off")
-            self._client._feed(message, data, self._u)
+            await self._client._wait(conn, self._u)
 
     def release(self) -> None:
         """Back to the pool when the whole response was read cleanly, else the connection is shut."""
@@ -152,7 +206,8 @@ class Response:
         if conn is None:
             return
         message = self._message
-        if message.complete and message.keep_alive and not (self._eof or message.trailing or message.pieces):
+        conn.message = None
+        if message.complete and message.keep_alive and not (conn.closed or message.trailing or message.pieces):
             self._client._put(self._key, conn)
         else:
             conn.close()
@@ -189,10 +244,7 @@ class HTTPClient:
         self._idle.clear()
         for conn in idle:
             conn.close()
-        if idle:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await asyncio.gather(*(c.writer.wait_closed() for c in idle), return_exceptions=True)
+        await asyncio.sleep(0)  # let the transports finish closing while the loop still runs
 
     async def _send(self, u: URL, addresses: list[str], request: bytes) -> Response:
         scheme, host, port = u.scheme, (u.raw_host or "").lower(), u.port or 0
@@ -203,8 +255,17 @@ class HTTPClient:
             if conn is None:
                 conn = await self._connect(scheme, host, port, addresses, u)
             try:
-                conn.writer.write(request)
-                message = await self._read_head(conn, u, reused)
+                message = conn.message = _Message()
+                assert conn.transport is not None
+                conn.transport.write(request)
+                while not message.head_done:
+                    if message.bad:
+                        raise ConnectFailed(f"{message.bad} from {redact_url(u)}")
+                    if conn.closed:
+                        if reused and not message.received:
+                            raise _Stale
+                        raise ConnectFailed(f"connection to {redact_url(u)} closed before a response")
+                    await self._wait(conn, u)
             except _Stale:
                 conn.close()
                 continue
@@ -215,59 +276,29 @@ class HTTPClient:
 
     async def _connect(self, scheme: str, host: str, port: int, addresses: list[str], u: URL) -> _Connection:
         tls = _tls() if scheme == "https" else None
+        loop = asyncio.get_running_loop()
         failure: FetchError = ConnectFailed(f"cannot connect to {redact_url(u)}: no address")
         for address in addresses:
             ip, real_port = (address, port) if self._override is None else self._override(address, port)
             try:
                 async with asyncio.timeout(self.connect_timeout):
-                    reader, writer = await asyncio.open_connection(
-                        ip, real_port, ssl=tls, server_hostname=host if tls else None)
+                    _transport, conn = await loop.create_connection(
+                        lambda address=address: _Connection(address), ip, real_port,
+                        ssl=tls, server_hostname=host if tls else None)
             except TimeoutError:
                 failure = FetchTimeout(f"timed out connecting to {redact_url(u)}")
             except OSError as exc:  # refused, unreachable, TLS handshake or certificate failures
                 why = (exc.strerror or str(exc) or "connection failed")[:160]
                 failure = ConnectFailed(f"cannot connect to {redact_url(u)}: {why}")
             else:
-                return _Connection(reader, writer, address)
+                return conn
         raise failure
 
-    async def _read_head(self, conn: _Connection, u: URL, reused: bool) -> _Message:
-        message = _Message()
-        seen = 0
-        while not message.head_done:
-            try:
-                data = await self._receive(conn, u)
-            except ConnectFailed:
-                if reused and not seen:
-                    raise _Stale from None
-                raise
-            if not data:
-                if reused and not seen:
-                    raise _Stale
-                raise ConnectFailed(f"connection to {redact_url(u)} closed before a response")
-            seen += len(data)
-            self._feed(message, data, u)
-            if not message.head_done and seen > MAX_HEAD_BYTES:
-                raise ConnectFailed(f"bad HTTP response from {redact_url(u)}: headers over {MAX_HEAD_BYTES:,} bytes")
-        return message
-
-    async def _receive(self, conn: _Connection, u: URL) -> bytes:
+    async def _wait(self, conn: _Connection, u: URL) -> None:
         try:
-            async with asyncio.timeout(self.read_timeout):
-                return await conn.reader.read(READ_SIZE)
+            await conn.wait(self.read_timeout)
         except TimeoutError:
             raise FetchTimeout(f"timed out waiting for data from {redact_url(u)}") from None
-        except OSError:
-            raise ConnectFailed(f"connection to {redact_url(u)} failed") from None
-
-    @staticmethod
-    def _feed(message: _Message, data: bytes, u: URL) -> None:
-        try:
-            message.parser.feed_data(data)
-        except httptools.HttpParserError:
-            if not message.complete:
-                raise ConnectFailed(f"bad HTTP response from {redact_url(u)}") from None
-            message.trailing = True  # the response was whole; what came after it is junk
 
     def _take(self, key: tuple[str, str, int], addresses: list[str]) -> _Connection | None:
         idle = self._idle.get(key)
@@ -289,7 +320,7 @@ class HTTPClient:
         if now - self._swept > IDLE_SECONDS:  # close what went stale since, so a long run holds no dead sockets
             self._swept = now
             for name, conns in list(self._idle.items()):
-                keep = [c for c in conns if now - c.idle_since < IDLE_SECONDS and not c.reader.at_eof()]
+                keep = [c for c in conns if c.usable([c.address], now)]
                 for c in conns:
                     if c not in keep:
                         c.close()
