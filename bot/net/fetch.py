@@ -151,7 +151,7 @@ class Fetcher:
             raise FetchTimeout(f"timed out after {s.deadline:g} s fetching {redact_url(current)}") from None
 
     async def _vet(self, u: URL) -> list[str] | None:
-        """Refuse before connecting; return addresses to pin (None for an IP literal)."""
+        """Refuse before connecting; return the vetted addresses to connect to (None for an IP literal)."""
         s = self._settings
         host, port = u.raw_host or "", u.port or 0
         literal = parse_ip(host) is not None
@@ -187,7 +187,9 @@ class Fetcher:
         """One request: a FetchResult, or the next URL (already checked) for a redirect."""
         u = URL(url, encoded=True)
         host = (u.raw_host or "").lower()
-        slot = self._host_slots.setdefault(host, asyncio.Semaphore(self._settings.per_host_concurrency))
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(self._settings.per_host_concurrency)
         async with slot:
             start_clock()
             addresses = await self._vet(u)
