@@ -15,7 +15,9 @@ adapter (to /dev/null) in a driver subprocess.
 (b) PostgreSQL (NEWSDIGEST_BENCH_POSTGRES_URL, else a throwaway cluster from `pg_config --bindir`):
 for each worker count a fresh database with the same feeds and channels, N `newsdigest run`
 workers (console adapter), and the rates of the first poll round (feeds polled per second) and
-of the digests that follow (digests sent per second), as ratios to one worker. With
+of the digests that follow (digests sent per second), as ratios to one worker, and the CPU each
+party used per feed until every feed was polled (the workers with their start-up, PostgreSQL,
+and this process: the feed server and the sampling, on one kept connection). With
 `--worker-processes N` each worker parses and summarizes in N processes (`[bot]
 worker_processes`; 0: in its own process); unset, each has one per core. Digests use the
 default summarizer ("news", 3 sentences).
@@ -194,42 +196,79 @@ def sqlite_round(server: FeedServer, args: argparse.Namespace, tmp: Path) -> dic
     return result
 
 
-async def pg_count(url: str, sql: str) -> int:
-    import asyncpg
+def cpu_seconds(wanted) -> float:  # noqa: ANN001 - wanted(comm, pgrp) -> bool
+    """User + system CPU of the processes `wanted` picks, their reaped children included."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        comm, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if wanted(comm, int(fields[2])):
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
 
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval(sql))
-    finally:
-        await conn.close()
+
+def cpu_by_party(worker_groups: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the workers (their process groups), of PostgreSQL's processes, and of
+    this process (the feed server and the sampling)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {"workers": cpu_seconds(lambda comm, pgrp: pgrp in worker_groups),
+            "postgres": cpu_seconds(lambda comm, pgrp: comm == "postgres"),
+            "bench": own.ru_utime + own.ru_stime}
 
 
 def pg_round(server: FeedServer, args: argparse.Namespace, tmp: Path, url: str, workers: int) -> dict[str, float]:
     asyncio.run(fill(url, server, args.feeds, args.channels))
     cfg = config(tmp / "pg.toml", worker_processes=args.worker_processes)
     env = {**ENV, "NEWSDIGEST_DATABASE_URL": url}
+    before = cpu_by_party([])
+    started = time.monotonic()
     procs = [subprocess.Popen([sys.executable, "-m", "bot", "--config", str(cfg), "run"], env=env, cwd=tmp,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
              for _ in range(workers)]
     polled_at: list[tuple[float, int]] = []
     sent_at: list[tuple[float, int]] = []
+    poll_cpu: dict[str, float] = {}
+
+    async def watch() -> None:
+        """One connection for all the sampling (a new one per sample would cost PostgreSQL a fork)."""
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            deadline = time.monotonic() + args.timeout
+            while time.monotonic() < deadline:
+                polled = await conn.fetchval("SELECT COUNT(*) FROM feeds WHERE last_success IS NOT NULL")
+                sent = await conn.fetchval("SELECT COUNT(DISTINCT channel_id) FROM digests WHERE state = 'sent'")
+                now = time.monotonic()
+                polled_at.append((now, polled))
+                sent_at.append((now, sent))
+                if polled >= args.feeds and not poll_cpu:
+                    after = cpu_by_party([p.pid for p in procs])
+                    poll_cpu.update({k: after[k] - before[k] for k in after})
+                    poll_cpu["wall"] = now - started
+                if polled >= args.feeds and sent >= args.channels:
+                    break
+                await asyncio.sleep(0.25)
+        finally:
+            await conn.close()
+
     try:
-        deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline:
-            polled = asyncio.run(pg_count(url, "SELECT COUNT(*) FROM feeds WHERE last_success IS NOT NULL"))
-            sent = asyncio.run(pg_count(url, "SELECT COUNT(DISTINCT channel_id) FROM digests WHERE state = 'sent'"))
-            now = time.monotonic()
-            polled_at.append((now, polled))
-            sent_at.append((now, sent))
-            if polled >= args.feeds and sent >= args.channels:
-                break
-            time.sleep(0.25)
+        asyncio.run(watch())
     finally:
         for proc in procs:
-            with_group = proc.pid
-            os.killpg(with_group, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    return {"feeds_per_s": rate(polled_at, args.feeds), "digests_per_s": rate(sent_at, args.channels)}
+    # CPU from the workers' start until every feed was polled: per feed in ms, and how many of
+    # the machine's cores the parties kept busy together over that time
+    wall = poll_cpu.pop("wall", float("nan"))
+    per_feed = {f"poll_cpu_ms_per_feed_{k}": 1000 * v / args.feeds for k, v in poll_cpu.items()}
+    per_feed["poll_cores_busy"] = sum(poll_cpu.values()) / wall if poll_cpu else float("nan")
+    return {"feeds_per_s": rate(polled_at, args.feeds), "digests_per_s": rate(sent_at, args.channels), **per_feed}
 
 
 def rate(samples: list[tuple[float, int]], total: int) -> float:
