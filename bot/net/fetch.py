@@ -9,6 +9,7 @@ Redirects are followed by hand so each hop is vetted again; one deadline covers 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -90,6 +91,7 @@ class Fetcher:
         self._override = connect_override
         self._client: HTTPClient | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._total: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -190,7 +192,9 @@ class Fetcher:
         slot = self._host_slots.get(host)
         if slot is None:
             slot = self._host_slots[host] = asyncio.Semaphore(self._settings.per_host_concurrency)
-        async with slot:
+        if self._total is None:
+            self._total = asyncio.Semaphore(defaults.TOTAL_CONCURRENCY)
+        async with slot, self._total:  # the global slot is taken here, before the deadline clock starts
             start_clock()
             addresses = await self._vet(u)
             try:
@@ -214,6 +218,9 @@ class Fetcher:
         status = resp.status
         if status in _REDIRECTS:
             location = resp.header("Location")
+            if location:
+                with contextlib.suppress(UnicodeDecodeError):  # raw UTF-8, as browsers and aiohttp read it
+                    location = location.encode("latin-1").decode("utf-8")
             if not location:
                 raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {shown}")
             try:

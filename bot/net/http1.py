@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
@@ -49,7 +50,8 @@ def _tls() -> ssl.SSLContext:
 class _Message:
     """httptools' callback target: the head and body pieces of the response being read."""
 
-    __slots__ = ("parser", "headers", "head_done", "complete", "keep_alive", "pieces", "trailing", "received", "bad")
+    __slots__ = ("parser", "headers", "head_done", "complete", "keep_alive", "pieces", "trailing", "received", "bad",
+                 "status", "field_bytes", "buffered")
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
@@ -61,15 +63,18 @@ class _Message:
         self.trailing = False  # bytes came after the response: the connection is not reused
         self.received = 0
         self.bad = ""  # why the bytes are not an acceptable HTTP response
+        self.status = 0
+        self.field_bytes = 0  # header and trailer fields together
+        self.buffered = 0  # body bytes in `pieces`
 
     def feed(self, data: bytes) -> None:
         self.received += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserError:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
             if self.complete:
                 self.trailing = True  # the response was whole; what came after it is junk
-            else:
+            elif not self.bad:
                 self.bad = "bad HTTP response"
         if not self.head_done and self.received > MAX_HEAD_BYTES and not self.bad:
             self.bad = f"bad HTTP response: headers over {MAX_HEAD_BYTES:,} bytes"
@@ -81,6 +86,12 @@ class _Message:
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.complete:
             return
+        self.field_bytes += len(name) + len(value) + 4
+        if self.field_bytes > MAX_HEAD_BYTES:
+            self.bad = f"bad HTTP response: headers over {MAX_HEAD_BYTES:,} bytes"
+            raise _Abort  # stops llhttp: feed_data raises HttpParserCallbackError
+        if self.head_done:
+            return  # trailers: counted, not kept
         self.headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1").strip())
 
     def on_headers_complete(self) -> None:
@@ -89,16 +100,22 @@ class _Message:
         if 100 <= self.parser.get_status_code() < 200:
             self.headers = {}  # "100 Continue" and friends: the real response follows
             return
+        self.status = self.parser.get_status_code()
         self.head_done = True
 
     def on_body(self, body: bytes) -> None:
         if not self.complete:
             self.pieces.append(body)
+            self.buffered += len(body)
 
     def on_message_complete(self) -> None:
         if self.head_done and not self.complete:
             self.complete = True
             self.keep_alive = self.parser.should_keep_alive()
+
+
+class _Abort(Exception):
+    """Raised from a parser callback to stop parsing."""
 
 
 class _Connection(asyncio.Protocol):
@@ -121,7 +138,13 @@ class _Connection(asyncio.Protocol):
             self.close()
             return
         self.message.feed(data)
+        if self.message.buffered > READ_SIZE and self.transport is not None and self.transport.is_reading():
+            self.transport.pause_reading()
         self._wake()
+
+    def resume(self) -> None:
+        if self.transport is not None and not self.transport.is_closing() and not self.transport.is_reading():
+            self.transport.resume_reading()
 
     def eof_received(self) -> bool:
         self.closed = True
@@ -149,10 +172,19 @@ class _Connection(asyncio.Protocol):
         return (not self.closed and self.address in addresses and now - self.idle_since < IDLE_SECONDS
                 and self.transport is not None and not self.transport.is_closing())
 
+    def quiet(self) -> bool:
+        """No bytes and no EOF waiting in the socket that the loop has not read yet."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return False
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return not poller.poll(0)
+
     def close(self) -> None:
         self.closed = True
         if self.transport is not None:
-            self.transport.close()
+            self.transport.abort()  # nothing of ours is left to flush; TLS: no close_notify wait
 
 
 class _Stale(Exception):
@@ -165,7 +197,7 @@ class Response:
     def __init__(self, client: HTTPClient, key: tuple[str, str, int], conn: _Connection,
                  message: _Message, u: URL) -> None:
         self._client, self._key, self._conn, self._message, self._u = client, key, conn, message, u
-        self.status = message.parser.get_status_code()
+        self.status = message.status
         self.headers = message.headers
         coding = ",".join(self.headers.get("transfer-encoding", [])).lower()
         self._until_close = self.content_length is None and "chunked" not in coding
@@ -187,6 +219,8 @@ class Response:
         while True:
             if message.pieces:
                 pieces, message.pieces = message.pieces, []
+                message.buffered = 0
+                conn.resume()
                 for piece in pieces:
                     yield piece
                 continue
@@ -227,6 +261,7 @@ class HTTPClient:
         self._slots = asyncio.Semaphore(limit)
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._swept = time.monotonic()
+        self._closed = False
 
     @contextlib.asynccontextmanager
     async def get(self, u: URL, addresses: list[str], headers: dict[str, str]) -> AsyncIterator[Response]:
@@ -240,6 +275,7 @@ class HTTPClient:
                 response.release()
 
     async def close(self) -> None:
+        self._closed = True
         idle = [conn for conns in self._idle.values() for conn in conns]
         self._idle.clear()
         for conn in idle:
@@ -305,12 +341,15 @@ class HTTPClient:
         now = time.monotonic()
         while idle:
             conn = idle.pop()
-            if conn.usable(addresses, now):
+            if conn.usable(addresses, now) and conn.quiet():
                 return conn
             conn.close()
         return None
 
     def _put(self, key: tuple[str, str, int], conn: _Connection) -> None:
+        if self._closed:
+            conn.close()
+            return
         now = time.monotonic()
         conn.idle_since = now
         idle = self._idle.setdefault(key, [])
@@ -336,4 +375,8 @@ def _request_bytes(u: URL, headers: dict[str, str]) -> bytes:
         name = next(n for n, v in headers.items() if "\r" in v or "\n" in v or "\0" in v)
         raise FetchError(f"refused to send a {name} header containing a line break")
     fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    return f"GET {u.raw_path_qs or '/'} HTTP/1.1\r\nHost: {u.host_port_subcomponent}\r\n{fields}\r\n".encode()
+    head = f"GET {u.raw_path_qs or '/'} HTTP/1.1\r\nHost: {u.host_port_subcomponent}\r\n{fields}\r\n"
+    try:  # header values were read as Latin-1: send them back byte for byte
+        return head.encode("latin-1")
+    except UnicodeEncodeError:
+        raise FetchError("refused to send a header that is not Latin-1 text") from None
