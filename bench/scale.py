@@ -46,6 +46,9 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from pss import group_memory  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 DRIVER = r"""
 import asyncio, io, json, sys, time
@@ -148,22 +151,6 @@ async def fill(target: str, server: FeedServer, feeds: int, channels: int) -> No
                                    f"(SELECT MAX(id) FROM {table}))")
 
 
-def pss_of_group(pgid: int) -> int:
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.getpgid(int(pid)) != pgid:
-                continue
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-        except (OSError, ProcessLookupError):
-            continue
-    return total
-
-
 def timed(cmd: list[str]) -> dict[str, float]:
     """Wall, CPU (process and children) and peak PSS of the process group."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -171,7 +158,7 @@ def timed(cmd: list[str]) -> dict[str, float]:
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, pss_of_group(proc.pid))
+        peak = max(peak, group_memory(proc.pid))
         time.sleep(0.02)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -75,7 +75,7 @@ def _media_type(header: str | None) -> tuple[str | None, str | None]:
 class Fetcher:
     """One connection pool per Fetcher, created on the first fetch.
 
-    `connect_override` is a test seam only (see PinnedResolver): it lets a vetted fake public
+    `connect_override` is a test seam only (see HTTPClient): it lets a vetted fake public
     address reach a local test server. Never set it in production.
     """
 
