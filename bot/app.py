@@ -79,7 +79,7 @@ class App:
         """Made on first use: story grouping (numpy) and filters (re2) are for digests only."""
         from bot.digesting import DigestMaker
 
-        return DigestMaker(self.settings, self.store, self.fetcher, self.workers, self.clock)
+        return DigestMaker(self.settings, self.store, lambda: self.fetcher, self.workers, self.clock)
 
     async def open(self) -> App:
         await self.store.open()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import defaults
 from bot.config import Settings
@@ -22,6 +24,9 @@ from bot.preload import preload_in_background
 from bot.store import ArticleRow, ChannelRow, Store
 from bot.workers import Workers, WorkerTimeout
 
+if TYPE_CHECKING:
+    from bot.net.fetch import Fetcher
+
 log = logging.getLogger(__name__)
 SUMMARY_TIMEOUT = 60.0
 STORY_CONTEXT = 2000  # recent articles compared against (and weighing words) when grouping stories
@@ -34,10 +39,13 @@ SUMMARY_MODULES = ("bot.pipeline.summarize",)  # where summaries run in this pro
 
 
 class DigestMaker:
-    def __init__(self, settings: Settings, store: Store, fetcher, workers: Workers, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: Store, fetcher: Callable[[], Fetcher], workers: Workers,
+                 clock: Clock) -> None:
+        """`fetcher` gives the page fetcher when a teaser's full text is wanted: most digests
+        never fetch, and a one-shot `digest` should not import the HTTP stack for nothing."""
         self.settings = settings
         self.store = store
-        self.fetcher = fetcher
+        self._fetcher = fetcher
         self.workers = workers
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -205,7 +213,7 @@ class DigestMaker:
         try:
             if url.startswith("file://"):
                 return await self._local_text(article)
-            fetched = await self.fetcher.fetch(url, kind="page")
+            fetched = await self._fetcher().fetch(url, kind="page")
             _title, text = await self.workers.run(extract_page, fetched.body, fetched.url, fetched.charset,
                                                   timeout=SUMMARY_TIMEOUT)
             return text

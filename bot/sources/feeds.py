@@ -18,11 +18,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import feedparser
-import feedparser.api
 
 from bot import defaults
 from bot.models import Entry, SourceResult
 from bot.pipeline.dedupe import assign_keys
+from bot.sources import feedparser_tuning
 from bot.sources.common import FeedParseError, safe_link
 from bot.sources.jsonfeed import parse_json_feed
 from bot.sources.text import Kind, clean_inline, plain_line, plain_text
@@ -38,10 +38,7 @@ FUTURE_TOLERANCE = timedelta(days=2)
 # took 23 s and 570 MB on 4 MB of <div>: refuse documents with more tags than any real feed
 MAX_MARKUP_TAGS = 100_000
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-# feedparser asks xml.sax for libxml2's driver first. It is not a dependency, so each parse
-# paid a failed import (a stat of every sys.path entry, the import lock, GIL hand-offs when
-# parse threads run) before falling back to expat, which is what parses either way.
-feedparser.api.PREFERRED_XML_PARSERS = []
+feedparser_tuning.apply()
 _EMAIL_NAME = re.compile(r"^[^\s@()]+@[^\s@()]+\s*\((.+)\)$")
 _CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 

@@ -23,6 +23,7 @@ CELL_TAGS = {"td", "th"}
 # never text a reader sees: code, styling, embedded objects, form controls, the document head
 DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "math", "form", "button",
              "template", "select", "textarea", "head", "title", "canvas", "audio", "video", "map")
+DROPPED = frozenset(DROP_TAGS)
 _DROP_BLOCK = re.compile(r"<(" + "|".join(DROP_TAGS) + r")\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _ANY_TAG = re.compile(r"<!--.*?(?:-->|$)|<[^>]*>", re.DOTALL)
 # bidi overrides/isolates and zero-width characters can disguise text; drop them
@@ -117,14 +118,24 @@ def _regex_text(fragment: str) -> str:
     return html.unescape(_ANY_TAG.sub(" ", _DROP_BLOCK.sub(" ", fragment)))
 
 
-def _parse(fragment: str):
-    import lxml.html  # here, not at the top: commands that only clean a line never load lxml
+_PARSER = None  # one lxml HTML parser per process, made on first use
 
-    if _DOCUMENT.match(fragment):
-        root = lxml.html.document_fromstring(fragment)
-        body = root.find("body")
-        return body if body is not None else root
-    return lxml.html.fragment_fromstring(fragment, create_parent="div")
+
+def _parse(fragment: str):
+    """The element whose content is the text: the body of a document, or of a fragment
+    wrapped as one (what lxml.html.fragment_fromstring does). Plain lxml.etree elements:
+    lxml.html's element classes cost a lookup per element and we use none of their methods."""
+    global _PARSER
+    from lxml import etree  # here, not at the top: commands that only clean a line never load lxml
+
+    if _PARSER is None:
+        _PARSER = etree.HTMLParser()
+    document = _DOCUMENT.match(fragment) is not None
+    root = etree.fromstring(fragment if document else f"<html><body>{fragment}</body></html>", _PARSER)
+    if root is None:
+        raise etree.ParserError("the document is empty")
+    body = root.find("body")
+    return body if body is not None else root
 
 
 def html_to_text(fragment: str) -> str:
@@ -139,14 +150,14 @@ def html_to_text(fragment: str) -> str:
         root = _parse(fragment)
     except (etree.ParserError, ValueError):
         return clean_block(_regex_text(fragment))
-    # collect first: dropping while iterating skips the next sibling (a <script> after a <noscript>)
-    for bad in list(root.iter(*DROP_TAGS)):
-        if bad.getparent() is not None:
-            bad.drop_tree()
     chunks: list[str] = []
 
     def walk(node) -> None:
-        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        tag = node.tag if isinstance(node.tag, str) else ""  # the HTML parser lower-cases names
+        if tag in DROPPED:  # its content is never text; what follows it is
+            if node.tail:
+                chunks.append(node.tail)
+            return
         if tag in BLOCK_TAGS:
             chunks.append("\n\n")
         elif tag in CELL_TAGS:

@@ -210,7 +210,9 @@ def iso(when: datetime | None) -> str | None:
     """Store times as ISO-8601 UTC text so they sort and compare as strings."""
     if when is None:
         return None
-    return when.astimezone(UTC).isoformat(timespec="seconds")
+    if when.tzinfo is not UTC:  # most times are UTC already (a first poll formats 25,000)
+        when = when.astimezone(UTC)
+    return when.isoformat(timespec="seconds")
 
 
 def parse_iso(text: str | None) -> datetime | None:
