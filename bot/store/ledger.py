@@ -49,7 +49,9 @@ class Ledger:
         self.db = db
 
     async def candidates(self, channel_id: int) -> list[ArticleRow]:
-        """Undelivered articles of the channel's baselined subscriptions, newest first."""
+        """Undelivered articles of the channel's baselined subscriptions, newest first. The
+        ledger is asked by the entry's article id: SQLite then skips a delivered entry before
+        reading its article row (after a first poll that is nearly every row of the table)."""
         feed_ids = self.db.group_concat("DISTINCT e.feed_id")
         rows = await self.db.fetchall(
             f"""
@@ -61,7 +63,7 @@ class Ledger:
             JOIN entries e ON e.feed_id = s.feed_id
             JOIN articles a ON a.id = e.article_id
             WHERE s.channel_id = ? AND s.baselined = 1
-              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id)
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = e.article_id)
             GROUP BY a.id
             ORDER BY COALESCE(a.published, MIN(e.first_seen)) DESC, a.id DESC
             """, (channel_id, channel_id, channel_id))  # noqa: S608 - a fixed SQL fragment

@@ -244,3 +244,13 @@ def test_bench_without_data_says_so_in_one_line_and_exits_2(tmp_path) -> None:
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1 and "missing.jsonl" in lines[0] and "--data" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_ascii_tokenizing_matches_the_word_pattern() -> None:
+    """The byte-table path for ASCII text gives exactly what the regex gives."""
+    rng = random.Random(7)
+    alphabet = "abcXYZ019_ -.,;:'\"()\t\n\x00\x1f\x7f"
+    samples = ["", "_", "__a", "a", "5", "a_b c_ _5 12 x", "Don't stop: 3 of 4 (AT&T) e-mail"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    for text in samples:
+        assert similarity.words(text) == similarity.WORD.findall(text.casefold()), repr(text)

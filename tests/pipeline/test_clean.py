@@ -64,3 +64,20 @@ def test_paragraphs_stay_separated_by_blank_lines() -> None:
 def test_empty_input() -> None:
     assert clean_text("") == ""
     assert clean_text("Advertisement\n\nSubscribe to our newsletter") == ""
+
+
+def test_ascii_normalizing_matches_the_unicode_rule() -> None:
+    """normalize_text's byte table for ASCII text gives exactly what the regex over NFKC gives."""
+    import random
+    import re
+    import unicodedata
+
+    from bot.pipeline.dedupe import normalize_text
+
+    rng = random.Random(11)
+    alphabet = "aZ09_ -.,;:!?'\"()[]\t\n\r\x00\x0b\x1c\x1f\x7f"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        expected = re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+        assert normalize_text(text) == expected, repr(text)
+    assert normalize_text("Ünïcode  ＡＢＣ, too") == "ünïcode abc too"
