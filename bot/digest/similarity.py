@@ -113,7 +113,7 @@ def term_counts(title: str, text: str) -> dict[Term, float]:
     the lead; title terms weigh more, names and numbers too. Headlines are often Title Cased,
     so a title word is a name only if the lead shows it as one.
 
-    Remembered, like `terms`: every digest compares its candidates with the same few thousand
+    Remembered, like `corpus_words`: every digest compares its candidates with the same few thousand
     recent articles, and with many channels tokenizing those again for each channel was most
     of a digest's time. Both caches are keyed by the lead, not the whole text (no article
     bodies kept), and bounded (CACHED items each). Callers must not change the dict."""
@@ -135,24 +135,25 @@ def _cached_counts(title: str, body: str) -> dict[Term, float]:
     return counts
 
 
-def terms(title: str, text: str) -> frozenset[Term]:
-    """The terms of one item without their weights: all a corpus document adds to the IDF."""
-    return _cached_terms(title, lead(text))
+def corpus_words(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The lead's and the title's words of a corpus item: what `tfidf` needs to count the
+    documents that hold each term (a word, or two adjacent words of the lead or of the title).
+    Remembered like `term_counts` (CACHED items, keyed by the lead)."""
+    return _cached_words(title, lead(text))
 
 
 @lru_cache(maxsize=CACHED)
-def _cached_terms(title: str, body: str) -> frozenset[Term]:
-    tokens = words(body)
-    heading = words(title)
-    return frozenset((*tokens, *heading, *zip(tokens, tokens[1:], strict=False),
-                      *zip(heading, heading[1:], strict=False)))
+def _cached_words(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(words(body)), tuple(words(title))
 
 
-def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[Iterable[Term]] = ()) -> Matrix:
+def tfidf(items: Sequence[dict[Term, float]],
+          extra: Iterable[tuple[Sequence[str], Sequence[str]]] = ()) -> Matrix:
     """Unit-length TF-IDF rows for `items` as sparse entries (row, term, weight), sorted by row.
 
-    IDF is ln((N + 1) / (df + 0.5)) over `items` plus `extra` (term sets): a term present almost everywhere
-    weighs about 0, so it cannot make two items look alike. Term frequency is sublinear
+    IDF is ln((N + 1) / (df + 0.5)) over `items` plus `extra` (corpus items, as `corpus_words`
+    gives them): a term present almost everywhere weighs about 0, so it cannot make two items
+    look alike. Term frequency is sublinear
     (1 + ln tf, weights below 1 kept as they are): a word repeated in one lead is not more news."""
     vocab: dict[Term, int] = {}
     cols = [vocab.setdefault(term, len(vocab)) for counts in items for term in counts]
@@ -160,10 +161,19 @@ def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[Iterable[Term]] = 
     rows = np.repeat(np.arange(len(items)), [len(counts) for counts in items])
     df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(float)
     n = len(items)
-    seen: Counter[Term] = Counter()  # counted in C: the corpus is thousands of term sets
-    for found in extra:
+    # The corpus only weighs the items' own terms: each corpus item adds one to the count of
+    # those it holds. Set intersections in C, so a digest against 2,000 recent articles
+    # builds no term set per article (that and counting every term was most of its time).
+    singles = {t for t in vocab if type(t) is str}
+    pairs = {t for t in vocab if type(t) is tuple}
+    seen: Counter[Term] = Counter()
+    for tokens, heading in extra:
         n += 1
-        seen.update(found)
+        held = singles.intersection(tokens)
+        held.update(singles.intersection(heading))
+        held.update(pairs.intersection(zip(tokens, tokens[1:], strict=False)))
+        held.update(pairs.intersection(zip(heading, heading[1:], strict=False)))
+        seen.update(held)
     for term, k in vocab.items():
         df[k] += seen.get(term, 0)
     row, col, tf = rows, np.array(cols, np.int64), np.array(tfs, float)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.digest.similarity import similar_pairs, term_counts, terms, tfidf
+from bot.digest.similarity import corpus_words, similar_pairs, term_counts, tfidf
 
 # cosine (title + lead) that every pair of one story must reach (complete link): the precision end of
 # the dev F1 plateau (0.125-0.175), and the best value when the IDF corpus is broader, as the store's is
@@ -57,7 +57,7 @@ def _pairs(docs: Sequence[StoryDoc], corpus: Sequence[StoryDoc], floor: float,
     for d in corpus:
         if d.id not in seen:
             seen.add(d.id)
-            extra.append(terms(d.title, d.text))
+            extra.append(corpus_words(d.title, d.text))
     left, right, sims = similar_pairs(tfidf(counts, extra), floor)
     # seconds since the epoch (a naive time is taken as UTC rather than failing), None when unknown
     when = [None if d.published is None else
