@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import signal
 import sqlite3
 import statistics
@@ -219,17 +220,22 @@ CACHE = Path(tempfile.gettempdir()) / "nd-bench-pycache"  # kept between runs, l
 
 
 def run_measured(cmd: list[str], cwd: Path, pythonpath: str = str(ROOT)
-                 ) -> tuple[float, int, subprocess.CompletedProcess]:
+                 ) -> tuple[float, int, subprocess.CompletedProcess, float]:
+    """(wall seconds, peak PSS bytes, the finished process, CPU seconds). CPU is user + system
+    of the command and every process it waited for (its parse workers), from getrusage."""
     env = bytecode_env(CACHE, pythonpath)
     sampler = Sampler()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             start_new_session=True)
     sampler.watch(proc.pid)
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # before the sampler is reaped
     peak = sampler.stop()
-    return seconds, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err), cpu
 
 
 def ours(work: Path, server: Server, feeds: int) -> dict:
@@ -248,19 +254,19 @@ def ours(work: Path, server: Server, feeds: int) -> dict:
     again = run_measured([*base[:-1], str(inner_db), "feeds", "import", str(opml), "--channel", "console"], work)[2]
     assert again.returncode == 0, again.stderr.decode()[-2000:]
     for name in ("first", "second"):
-        seconds, peak, done = run_measured([*base, "ingest", "--json"], work)
+        seconds, peak, done, cpu = run_measured([*base, "ingest", "--json"], work)
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         report = json.loads(done.stdout)
         inner = run_measured([sys.executable, "-c", OURS_SCRIPT, str(config), str(inner_db)], work)[2]
         assert inner.returncode == 0, inner.stderr.decode()[-2000:]
-        result[name] = {"seconds": seconds, "peak": peak, "new": report["new_articles"],
+        result[name] = {"seconds": seconds, "peak": peak, "cpu": cpu, "new": report["new_articles"],
                         "errors": len(report["errors"]), "inner": json.loads(inner.stdout)["inner"]}
         if name == "first":  # a stored first poll, for the digest timed alone
             with sqlite3.connect(work / "ours.db") as db, sqlite3.connect(work / "digest.db") as copy:
                 db.backup(copy)
     alone = run_measured([sys.executable, "-c", DIGEST_SCRIPT, str(config), str(work / "digest.db")], work)
     assert alone[2].returncode == 0, alone[2].stderr.decode()[-2000:]
-    seconds, peak, done = run_measured([*base, "digest", "--dry-run", "--json"], work)
+    seconds, peak, done, _cpu = run_measured([*base, "digest", "--dry-run", "--json"], work)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     shown = sum(len(d["items"]) for d in json.loads(done.stdout))
     with sqlite3.connect(work / "ours.db") as db:
@@ -284,10 +290,10 @@ def theirs(work: Path, server: Server, feeds: int, workers: int) -> dict:
         raise RuntimeError("reader failed: " + added.stderr.decode()[-2000:])
     result: dict = {}
     for name in ("first", "second"):
-        seconds, peak, done = run_measured([*base, "update", str(workers)], work, pythonpath="")
+        seconds, peak, done, cpu = run_measured([*base, "update", str(workers)], work, pythonpath="")
         if done.returncode != 0:
             raise RuntimeError("reader failed: " + done.stderr.decode()[-2000:])
-        result[name] = {"seconds": seconds, "peak": peak, **json.loads(done.stdout)}
+        result[name] = {"seconds": seconds, "peak": peak, "cpu": cpu, **json.loads(done.stdout)}
     result["entries"] = result["second"]["entries"]
     return result
 
@@ -328,10 +334,12 @@ def figures(r: dict) -> dict[str, float]:
         out[f"{poll}_seconds"] = us[poll]["seconds"]
         out[f"{poll}_inner"] = us[poll]["inner"]
         out[f"{poll}_peak"] = us[poll]["peak"] / MB
+        out[f"{poll}_cpu"] = us[poll]["cpu"]
         if them:
             out[f"{poll}_reader_seconds"] = them[poll]["seconds"]
             out[f"{poll}_reader_inner"] = them[poll]["inner"]
             out[f"{poll}_reader_peak"] = them[poll]["peak"] / MB
+            out[f"{poll}_reader_cpu"] = them[poll]["cpu"]
             out[f"{poll}_ratio"] = them[poll]["seconds"] / us[poll]["seconds"]
             out[f"{poll}_inner_ratio"] = them[poll]["inner"] / us[poll]["inner"]
     out["digest_seconds"] = us["digest"]["seconds"]
@@ -415,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         row(f"{poll} poll, peak PSS (all processes, MB)", f"{med[f'{poll}_peak']:.0f}",
             f"{med[f'{poll}_reader_peak']:.0f}" if has_reader else "-", "",
             TARGETS["first_peak"] + " (every round)" if poll == "first" else "", peak_ok)
+        row(f"{poll} poll, CPU (all processes, s)", f"{med[f'{poll}_cpu']:.2f}",
+            f"{med[f'{poll}_reader_cpu']:.2f}" if has_reader else "-")
     row("first digest alone, 10 items (s)", f"{med['digest_alone']:.2f}", target=TARGETS["digest_alone"],
         ok=med["digest_alone"] <= 0.5)
     row("first digest alone, peak PSS (MB)", f"{med['digest_alone_peak']:.0f}",
@@ -425,13 +435,15 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS["startup"] if name in ("summarize FILE", "feeds list (500 feeds)") else ""
         row(f"{name} (s)", f"{r['median']:.2f}", target=target, ok=r["median"] <= TARGET_SECONDS if target else None)
 
-    print("\nevery round (first poll: us / reader / ratio / our PSS; second: us / reader / ratio; digest alone):")
+    print("\nevery round (first poll: us / reader / ratio / our PSS / CPU us, reader; second: us / reader / ratio;"
+          " digest alone):")
     for index, f in enumerate(per_round, 1):
         reader_first = (f"{f['first_reader_seconds']:.2f} / {f['first_ratio']:.2f}×" if has_reader else "- / -")
         reader_second = (f"{f['second_reader_seconds']:.2f} / {f['second_ratio']:.1f}× "
                          f"(poll itself {f['second_inner']:.3f} / {f['second_reader_inner']:.3f} s, "
                          f"{f['second_inner_ratio']:.1f}×)" if has_reader else "- / -")
-        print(f"  {index}: first {f['first_seconds']:.2f} / {reader_first} / {f['first_peak']:.0f} MB; "
+        cpu = f"{f['first_cpu']:.1f}, " + (f"{f['first_reader_cpu']:.1f} s" if has_reader else "- s")
+        print(f"  {index}: first {f['first_seconds']:.2f} / {reader_first} / {f['first_peak']:.0f} MB / CPU {cpu}; "
               f"second {f['second_seconds']:.2f} / {reader_second}; digest alone {f['digest_alone']:.2f} s, "
               f"{f['digest_alone_peak']:.0f} MB; digest command {f['digest_seconds']:.2f} s, {f['digest_peak']:.0f} MB")
     for name, r in startup.items():
