@@ -135,45 +135,71 @@ def _cached_counts(title: str, body: str) -> dict[Term, float]:
     return counts
 
 
-def corpus_words(title: str, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The lead's and the title's words of a corpus item: what `tfidf` needs to count the
-    documents that hold each term (a word, or two adjacent words of the lead or of the title).
+class CorpusItem:
+    """A corpus item's words, and its term set once it has been used twice.
+
+    Counting which of a digest's terms one recent article holds costs either a term set per
+    article (built once, then one intersection per digest: the cheap way for a service that
+    builds many digests against the same articles) or intersections over its words (no set
+    built: the cheap way for a single digest, as `newsdigest digest` builds). An item takes
+    the second way on its first use and builds its set on its second."""
+
+    __slots__ = ("heading", "terms", "tokens", "used")
+
+    def __init__(self, tokens: tuple[str, ...], heading: tuple[str, ...]) -> None:
+        self.tokens, self.heading = tokens, heading
+        self.terms: frozenset[Term] | None = None
+        self.used = False
+
+    def held(self, singles: set[str], pairs: set[tuple[str, str]], vocab: set[Term]) -> set[Term]:
+        """Which of the terms (`vocab`, split into `singles` and `pairs`) this item holds."""
+        tokens, heading = self.tokens, self.heading
+        if self.terms is None and not self.used:
+            self.used = True
+            found = singles.intersection(tokens)
+            found.update(singles.intersection(heading))
+            found.update(pairs.intersection(zip(tokens, tokens[1:], strict=False)))
+            found.update(pairs.intersection(zip(heading, heading[1:], strict=False)))
+            return found
+        if self.terms is None:
+            self.terms = frozenset((*tokens, *heading, *zip(tokens, tokens[1:], strict=False),
+                                    *zip(heading, heading[1:], strict=False)))
+        return vocab.intersection(self.terms)
+
+
+def corpus_words(title: str, text: str) -> CorpusItem:
+    """A corpus item as `tfidf` counts it: the words of its lead and of its title (its terms
+    are those words and their adjacent pairs, within the lead and within the title).
     Remembered like `term_counts` (CACHED items, keyed by the lead)."""
     return _cached_words(title, lead(text))
 
 
 @lru_cache(maxsize=CACHED)
-def _cached_words(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return tuple(words(body)), tuple(words(title))
+def _cached_words(title: str, body: str) -> CorpusItem:
+    return CorpusItem(tuple(words(body)), tuple(words(title)))
 
 
-def tfidf(items: Sequence[dict[Term, float]],
-          extra: Iterable[tuple[Sequence[str], Sequence[str]]] = ()) -> Matrix:
+def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[CorpusItem] = ()) -> Matrix:
     """Unit-length TF-IDF rows for `items` as sparse entries (row, term, weight), sorted by row.
 
-    IDF is ln((N + 1) / (df + 0.5)) over `items` plus `extra` (corpus items, as `corpus_words`
-    gives them): a term present almost everywhere weighs about 0, so it cannot make two items
-    look alike. Term frequency is sublinear
-    (1 + ln tf, weights below 1 kept as they are): a word repeated in one lead is not more news."""
+    IDF is ln((N + 1) / (df + 0.5)) over `items` plus `extra` (corpus items, from
+    `corpus_words`): a term present almost everywhere weighs about 0, so it cannot make two
+    items look alike. Term frequency is sublinear (1 + ln tf, weights below 1 kept as they
+    are): a word repeated in one lead is not more news."""
     vocab: dict[Term, int] = {}
     cols = [vocab.setdefault(term, len(vocab)) for counts in items for term in counts]
     tfs = [c for counts in items for c in counts.values()]
     rows = np.repeat(np.arange(len(items)), [len(counts) for counts in items])
     df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(float)
     n = len(items)
-    # The corpus only weighs the items' own terms: each corpus item adds one to the count of
-    # those it holds. Set intersections in C, so a digest against 2,000 recent articles
-    # builds no term set per article (that and counting every term was most of its time).
-    singles = {t for t in vocab if type(t) is str}
-    pairs = {t for t in vocab if type(t) is tuple}
+    # the corpus only weighs the items' own terms: each corpus item adds one to those it holds
+    terms = set(vocab)
+    singles = {t for t in terms if type(t) is str}
+    pairs = {t for t in terms if type(t) is tuple}
     seen: Counter[Term] = Counter()
-    for tokens, heading in extra:
+    for item in extra:
         n += 1
-        held = singles.intersection(tokens)
-        held.update(singles.intersection(heading))
-        held.update(pairs.intersection(zip(tokens, tokens[1:], strict=False)))
-        held.update(pairs.intersection(zip(heading, heading[1:], strict=False)))
-        seen.update(held)
+        seen.update(item.held(singles, pairs, terms))
     for term, k in vocab.items():
         df[k] += seen.get(term, 0)
     row, col, tf = rows, np.array(cols, np.int64), np.array(tfs, float)

@@ -254,3 +254,49 @@ def test_ascii_tokenizing_matches_the_word_pattern() -> None:
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
     for text in samples:
         assert similarity.words(text) == similarity.WORD.findall(text.casefold()), repr(text)
+
+
+def test_corpus_counts_are_the_same_on_first_and_later_use() -> None:
+    """tfidf counts a corpus item by intersecting its words on first use and through its term
+    set afterwards; both must give the IDF of the plain definition (a term set per item)."""
+    rng = random.Random(5)
+    vocab = "harbour ferry council budget river bridge Tuesday 12 the of and a new old".split()
+
+    def text(n: int) -> str:
+        return " ".join(rng.choice(vocab) for _ in range(n))
+
+    docs = [(text(6), text(40)) for _ in range(12)]
+    corpus = [(f"{text(5)} {k}", text(50)) for k in range(60)]
+    items = [similarity.term_counts(t, x) for t, x in docs]
+    similarity._cached_words.cache_clear()
+
+    def expected() -> tuple[int, dict]:
+        sets = []
+        for title, body in corpus:
+            tokens, heading = similarity.words(similarity.lead(body)), similarity.words(title)
+            pairs = [*zip(tokens, tokens[1:], strict=False), *zip(heading, heading[1:], strict=False)]
+            sets.append(frozenset((*tokens, *heading, *pairs)))
+        n = len(items) + len(sets)
+        df = {t: sum(t in c for c in items) + sum(t in s for s in sets) for c in items for t in c}
+        return n, df
+
+    first = similarity.tfidf(items, [similarity.corpus_words(t, x) for t, x in corpus])
+    again = similarity.tfidf(items, [similarity.corpus_words(t, x) for t, x in corpus])
+    assert all(similarity.corpus_words(t, x).terms is not None for t, x in corpus)
+    for m in (first, again):
+        assert np.array_equal(m.row, first.row) and np.array_equal(m.col, first.col)
+        assert np.allclose(m.val, first.val, rtol=0, atol=0)
+    # and the weights are the plain definition's: sublinear tf × ln((N + 1) / (df + 0.5)), per row
+    # normalized, kept where positive
+    n, df = expected()
+    vocab_order = list(dict.fromkeys(t for c in items for t in c))
+    want = []
+    for i, counts in enumerate(items):
+        weights = {t: (1 + np.log(c) if c >= 1 else c) * np.log((n + 1) / (df[t] + 0.5)) for t, c in counts.items()}
+        norm = np.sqrt(sum(w * w for w in weights.values()))
+        want += [(i, vocab_order.index(t), w / norm) for t, w in weights.items() if w > 0]
+    got = list(zip(first.row.tolist(), first.col.tolist(), first.val.tolist(), strict=True))
+    assert [(r, c) for r, c, _ in got] == [(r, c) for r, c, _ in want]
+    assert np.allclose([v for *_, v in got], [v for *_, v in want], rtol=1e-12, atol=0)
+    without = similarity.tfidf(items)
+    assert not np.array_equal(without.val, first.val)  # the corpus does change the weights
