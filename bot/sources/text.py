@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from typing import Literal
 
@@ -118,20 +119,20 @@ def _regex_text(fragment: str) -> str:
     return html.unescape(_ANY_TAG.sub(" ", _DROP_BLOCK.sub(" ", fragment)))
 
 
-_PARSER = None  # one lxml HTML parser per process, made on first use
+_PARSERS = threading.local()  # an lxml parser is used by one thread at a time: one per thread
 
 
 def _parse(fragment: str):
     """The element whose content is the text: the body of a document, or of a fragment
     wrapped as one (what lxml.html.fragment_fromstring does). Plain lxml.etree elements:
     lxml.html's element classes cost a lookup per element and we use none of their methods."""
-    global _PARSER
     from lxml import etree  # here, not at the top: commands that only clean a line never load lxml
 
-    if _PARSER is None:
-        _PARSER = etree.HTMLParser()
+    parser = getattr(_PARSERS, "html", None)
+    if parser is None:
+        parser = _PARSERS.html = etree.HTMLParser()
     document = _DOCUMENT.match(fragment) is not None
-    root = etree.fromstring(fragment if document else f"<html><body>{fragment}</body></html>", _PARSER)
+    root = etree.fromstring(fragment if document else f"<html><body>{fragment}</body></html>", parser)
     if root is None:
         raise etree.ParserError("the document is empty")
     body = root.find("body")

@@ -105,3 +105,4 @@ def test_deepcopy_of_a_feedparser_dict_is_a_deep_copy() -> None:
     assert copied["links"] is not original["links"] and copied["links"][0] is not inner
     inner["href"] = "changed"
     assert copied["links"][0]["href"] == "a"
+

@@ -207,3 +207,18 @@ def test_what_reaches_the_channel(row: Row, feed_server, cli) -> None:
     [entry] = parse_source(row.body, url, media.strip(), charset).entries
     assert entry.author == row.author
     assert tuple(entry.categories) == row.categories
+
+
+def test_html_to_text_in_many_threads_at_once() -> None:
+    """Each thread parses with its own lxml parser: concurrent feeds never mix their text."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.sources.text import html_to_text
+
+    def one(n: int) -> str:
+        return html_to_text(f"<p>item {n} " + "<b>word</b> " * 200 + f"end {n}</p><script>x()</script>")
+
+    with ThreadPoolExecutor(8) as pool:
+        texts = list(pool.map(one, range(400)))
+    assert all(t.startswith(f"item {n} word") and t.endswith(f"end {n}") and "x()" not in t
+               for n, t in enumerate(texts))
