@@ -139,10 +139,10 @@ class CorpusItem:
     """A corpus item's words, and its term set once it has been used twice.
 
     Counting which of a digest's terms one recent article holds costs either a term set per
-    article (built once, then one intersection per digest: the cheap way for a service that
-    builds many digests against the same articles) or intersections over its words (no set
-    built: the cheap way for a single digest, as `newsdigest digest` builds). An item takes
-    the second way on its first use and builds its set on its second."""
+    article (built once, then counted whole, in C, by every digest: the cheap way for a
+    service that builds many digests against the same articles) or intersections over its
+    words (no set built: the cheap way for a single digest, as `newsdigest digest` builds).
+    An item takes the second way on its first use and builds its set on its second."""
 
     __slots__ = ("heading", "terms", "tokens", "used")
 
@@ -151,8 +151,9 @@ class CorpusItem:
         self.terms: frozenset[Term] | None = None
         self.used = False
 
-    def held(self, singles: set[str], pairs: set[tuple[str, str]], vocab: set[Term]) -> set[Term]:
-        """Which of the terms (`vocab`, split into `singles` and `pairs`) this item holds."""
+    def held(self, singles: set[str], pairs: set[tuple[str, str]]) -> Iterable[Term]:
+        """The terms this item holds among `singles` and `pairs` (the digest's own), or all its
+        terms once it has a term set (counting them all in C is cheaper than intersecting)."""
         tokens, heading = self.tokens, self.heading
         if self.terms is None and not self.used:
             self.used = True
@@ -164,7 +165,7 @@ class CorpusItem:
         if self.terms is None:
             self.terms = frozenset((*tokens, *heading, *zip(tokens, tokens[1:], strict=False),
                                     *zip(heading, heading[1:], strict=False)))
-        return vocab.intersection(self.terms)
+        return self.terms
 
 
 def corpus_words(title: str, text: str) -> CorpusItem:
@@ -192,14 +193,13 @@ def tfidf(items: Sequence[dict[Term, float]], extra: Iterable[CorpusItem] = ()) 
     rows = np.repeat(np.arange(len(items)), [len(counts) for counts in items])
     df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(float)
     n = len(items)
-    # the corpus only weighs the items' own terms: each corpus item adds one to those it holds
-    terms = set(vocab)
-    singles = {t for t in terms if type(t) is str}
-    pairs = {t for t in terms if type(t) is tuple}
+    # each corpus item adds one to the count of each of the items' terms it holds
+    singles = {t for t in vocab if type(t) is str}
+    pairs = {t for t in vocab if type(t) is tuple}
     seen: Counter[Term] = Counter()
     for item in extra:
         n += 1
-        seen.update(item.held(singles, pairs, terms))
+        seen.update(item.held(singles, pairs))
     for term, k in vocab.items():
         df[k] += seen.get(term, 0)
     row, col, tf = rows, np.array(cols, np.int64), np.array(tfs, float)
