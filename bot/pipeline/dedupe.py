@@ -53,11 +53,16 @@ _NON_WORD = re.compile(r"\W+")
 _ASCII_NON_WORD = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(128)).ljust(256, b" ")
 
 
+def ascii_word_runs(text: str) -> list[str]:
+    """The runs of word characters (`\\w`) of ASCII `text`, lower-cased (its casefold), in order."""
+    return text.lower().encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split()
+
+
 def normalize_text(text: str) -> str:
     """Casefolded words joined by single spaces: punctuation, spacing and Unicode form do
     not make two texts different."""
-    if text.isascii():  # already NFKC, and casefold() is lower() there
-        return b" ".join(text.lower().encode("ascii").translate(_ASCII_NON_WORD).split()).decode("ascii")
+    if text.isascii():  # already NFKC
+        return " ".join(ascii_word_runs(text))
     text = unicodedata.normalize("NFKC", text)
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
