@@ -214,7 +214,6 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
     ) -> FetchResult | str:
-        shown = redact_url(u)
         status = resp.status
         if status in _REDIRECTS:
             location = resp.header("Location")
@@ -222,11 +221,11 @@ class Fetcher:
                 with contextlib.suppress(UnicodeDecodeError):  # raw UTF-8, as browsers and aiohttp read it
                     location = location.encode("latin-1").decode("utf-8")
             if not location:
-                raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {shown}")
+                raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {redact_url(u)}")
             try:
                 target = str(u.join(URL(location.strip())))
             except (ValueError, TypeError):
-                raise BadURL(f"bad redirect target from {shown}") from None
+                raise BadURL(f"bad redirect target from {redact_url(u)}") from None
             return check_url(target)
         media, charset = _media_type(resp.header("Content-Type"))
         new_etag = resp.header("ETag")
@@ -236,6 +235,7 @@ class Fetcher:
                                new_modified or last_modified, True)
         if not 200 <= status < 300:
             raise HTTPStatusError(status, u)
+        shown = redact_url(u)  # not before: a round of 304s needs none
         length = resp.content_length
         if length is not None and length > cap:
             raise TooLarge(f"response from {shown} is {length:,} bytes; the limit is {cap:,}")

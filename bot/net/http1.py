@@ -313,7 +313,7 @@ class HTTPClient:
     async def _connect(self, scheme: str, host: str, port: int, addresses: list[str], u: URL) -> _Connection:
         tls = _tls() if scheme == "https" else None
         loop = asyncio.get_running_loop()
-        failure: FetchError = ConnectFailed(f"cannot connect to {redact_url(u)}: no address")
+        failure: FetchError | None = None
         for address in addresses:
             ip, real_port = (address, port) if self._override is None else self._override(address, port)
             try:
@@ -328,7 +328,7 @@ class HTTPClient:
                 failure = ConnectFailed(f"cannot connect to {redact_url(u)}: {why}")
             else:
                 return conn
-        raise failure
+        raise failure or ConnectFailed(f"cannot connect to {redact_url(u)}: no address")
 
     async def _wait(self, conn: _Connection, u: URL) -> None:
         try:

@@ -90,3 +90,44 @@ def test_redact_url_drops_userinfo_query_and_fragment(url: str, shown: str) -> N
 def test_redact_url_shortens_long_paths() -> None:
     shown = redact_url("https://host.example/" + "p" * 500)
     assert len(shown) < 160 and shown.endswith("…")
+
+
+FEED_URLS = ["http://127.0.0.2:4321/feed/7.xml", "https://example.com/rss", "https://news.example.org/a/b-c_d.xml",
+             "https://www.example.co.uk/feeds/world?format=rss&lang=en", "http://sub.example:8080/", "https://e.com"]
+
+
+def test_a_url_already_normal_is_taken_as_it_is() -> None:
+    from bot.net.urls import _already_normal, _check
+
+    for url in FEED_URLS:
+        assert _already_normal(url), url
+        assert _check(url) == url
+
+
+def test_the_shortcut_only_takes_urls_the_full_check_returns_unchanged() -> None:
+    """Generated near-normal and odd URLs: whenever the shortcut says "already normal", the
+    full check (yarl's normalising included) must return the very same string."""
+    import random
+
+    from bot.net.urls import _already_normal, _check
+
+    rng = random.Random(5)
+    schemes = ["http", "https", "HTTP", "Https", "ftp"]
+    labels = ["example", "com", "a", "xn--bcher-kva", "0x1f", "123", "0", "255", "256", "01", "a-b", "-a", "b-",
+              "A", "a_b", "", "1a", "e"]
+    ports = ["", ":80", ":443", ":080", ":8080", ":0", ":65535", ":65536", ":1", ":", ":x"]
+    pieces = ["/", "a", ".", "..", "%41", "%7e", " ", "é", "#f", "?", "&", "=", "~", "+", "'", "!", ";", ":", "@",
+              "[", "]", "\\", "^", "|", '"', "<", "{", "x.xml", "-", "_", "*", "(", ","]
+    friendly = [p for p in pieces if p.isalnum() or p in "/.-_~?=&" or p == "x.xml"]
+    taken = 0
+    for n in range(20_000):
+        # every other URL is built mostly from well-formed parts, so the shortcut's edges get tried
+        host = ".".join(rng.choice(labels[:3] if n % 2 and rng.random() < 0.7 else labels)
+                        for _ in range(rng.randint(1, 5)))
+        tail = "".join(rng.choice(friendly if n % 2 else pieces) for _ in range(rng.randint(0, 8)))
+        scheme = rng.choice(schemes[:2] if n % 2 else schemes)
+        url = f"{scheme}://{host}{rng.choice(ports)}{'/' if rng.random() < 0.8 else ''}{tail}"
+        if _already_normal(url):
+            taken += 1
+            assert _check(url) == url, url
+    assert taken > 1_000  # the generator does reach the shortcut
