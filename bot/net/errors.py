@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from yarl import URL
 
+    from bot.net.target import Target
+
 _MAX_SHOWN_PATH = 120
 
 
-def redact_url(url: str | URL) -> str:
+def redact_url(url: str | URL | Target) -> str:
     """scheme://host[:port]/path — no userinfo, query or fragment; long paths shortened."""
     from yarl import URL  # here: importing the errors must not load yarl
 
@@ -62,7 +64,7 @@ class ConnectFailed(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered 4xx/5xx (or an unusable 3xx); `.status` holds the code."""
 
-    def __init__(self, status: int, url: str | URL, reason: str | None = None) -> None:
+    def __init__(self, status: int, url: str | URL | Target, reason: str | None = None) -> None:
         self.status = status
         self.url = redact_url(url)
         super().__init__(reason or f"HTTP {status} from {self.url}")

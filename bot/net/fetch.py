@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from yarl import URL
-
 from bot import defaults
 from bot.config import FetchSettings
 from bot.net.addresses import Resolver, SystemResolver, forbidden_reason, parse_ip
@@ -31,6 +29,7 @@ from bot.net.errors import (
     TooManyRedirects,
     redact_url,
 )
+from bot.net.target import Target
 from bot.net.urls import check_url
 
 if TYPE_CHECKING:
@@ -152,10 +151,10 @@ class Fetcher:
         except TimeoutError:
             raise FetchTimeout(f"timed out after {s.deadline:g} s fetching {redact_url(current)}") from None
 
-    async def _vet(self, u: URL) -> list[str] | None:
+    async def _vet(self, u: Target) -> list[str] | None:
         """Refuse before connecting; return the vetted addresses to connect to (None for an IP literal)."""
         s = self._settings
-        host, port = u.raw_host or "", u.port or 0
+        host, port = u.host, u.port
         literal = parse_ip(host) is not None
         if not s.allow_private_addresses:
             if literal and (reason := forbidden_reason(host)):
@@ -187,8 +186,8 @@ class Fetcher:
         start_clock: Callable[[], None],
     ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL (already checked) for a redirect."""
-        u = URL(url, encoded=True)
-        host = (u.raw_host or "").lower()
+        u = Target.of(url)
+        host = u.host
         slot = self._host_slots.get(host)
         if slot is None:
             slot = self._host_slots[host] = asyncio.Semaphore(self._settings.per_host_concurrency)
@@ -209,7 +208,7 @@ class Fetcher:
         self,
         resp: Response,
         url: str,
-        u: URL,
+        u: Target,
         cap: int,
         etag: str | None,
         last_modified: str | None,
@@ -223,7 +222,9 @@ class Fetcher:
             if not location:
                 raise HTTPStatusError(status, u, f"HTTP {status} redirect without a Location from {redact_url(u)}")
             try:
-                target = str(u.join(URL(location.strip())))
+                from yarl import URL  # joining a redirect target is yarl's job (rare: not on the hot path)
+
+                target = str(URL(url, encoded=True).join(URL(location.strip())))
             except (ValueError, TypeError):
                 raise BadURL(f"bad redirect target from {redact_url(u)}") from None
             return check_url(target)

@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import httptools
-from yarl import URL
 
 from bot.net.errors import ConnectFailed, FetchError, FetchTimeout, redact_url
+from bot.net.target import Target
 
 if TYPE_CHECKING:
     import ssl
@@ -195,7 +195,7 @@ class Response:
     """Status and headers are read; the body streams from `chunks()`."""
 
     def __init__(self, client: HTTPClient, key: tuple[str, str, int], conn: _Connection,
-                 message: _Message, u: URL) -> None:
+                 message: _Message, u: Target) -> None:
         self._client, self._key, self._conn, self._message, self._u = client, key, conn, message, u
         self.status = message.status
         self.headers = message.headers
@@ -264,7 +264,7 @@ class HTTPClient:
         self._closed = False
 
     @contextlib.asynccontextmanager
-    async def get(self, u: URL, addresses: list[str], headers: dict[str, str]) -> AsyncIterator[Response]:
+    async def get(self, u: Target, addresses: list[str], headers: dict[str, str]) -> AsyncIterator[Response]:
         """GET `u` from one of `addresses` (already vetted for its host, in order of preference)."""
         request = _request_bytes(u, headers)
         async with self._slots:
@@ -282,8 +282,8 @@ class HTTPClient:
             conn.close()
         await asyncio.sleep(0)  # let the transports finish closing while the loop still runs
 
-    async def _send(self, u: URL, addresses: list[str], request: bytes) -> Response:
-        scheme, host, port = u.scheme, (u.raw_host or "").lower(), u.port or 0
+    async def _send(self, u: Target, addresses: list[str], request: bytes) -> Response:
+        scheme, host, port = u.scheme, u.host, u.port
         key = (scheme, host, port)
         while True:
             conn = self._take(key, addresses)
@@ -310,7 +310,7 @@ class HTTPClient:
                 raise
             return Response(self, key, conn, message, u)
 
-    async def _connect(self, scheme: str, host: str, port: int, addresses: list[str], u: URL) -> _Connection:
+    async def _connect(self, scheme: str, host: str, port: int, addresses: list[str], u: Target) -> _Connection:
         tls = _tls() if scheme == "https" else None
         loop = asyncio.get_running_loop()
         failure: FetchError | None = None
@@ -330,7 +330,7 @@ class HTTPClient:
                 return conn
         raise failure or ConnectFailed(f"cannot connect to {redact_url(u)}: no address")
 
-    async def _wait(self, conn: _Connection, u: URL) -> None:
+    async def _wait(self, conn: _Connection, u: Target) -> None:
         try:
             await conn.wait(self.read_timeout)
         except TimeoutError:
@@ -369,13 +369,13 @@ class HTTPClient:
                     del self._idle[name]
 
 
-def _request_bytes(u: URL, headers: dict[str, str]) -> bytes:
+def _request_bytes(u: Target, headers: dict[str, str]) -> bytes:
     values = "".join(headers.values())
     if "\r" in values or "\n" in values or "\0" in values:  # a stored ETag must not add headers of its own
         name = next(n for n, v in headers.items() if "\r" in v or "\n" in v or "\0" in v)
         raise FetchError(f"refused to send a {name} header containing a line break")
     fields = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    head = f"GET {u.raw_path_qs or '/'} HTTP/1.1\r\nHost: {u.host_port_subcomponent}\r\n{fields}\r\n"
+    head = f"GET {u.path_qs} HTTP/1.1\r\nHost: {u.authority}\r\n{fields}\r\n"
     try:  # header values were read as Latin-1: send them back byte for byte
         return head.encode("latin-1")
     except UnicodeEncodeError:

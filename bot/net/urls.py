@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from yarl import URL
+from typing import TYPE_CHECKING
 
 from bot.net.addresses import parse_ip
 from bot.net.errors import BadURL
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 MAX_URL_LENGTH = 2048
 _SCHEMES = ("http", "https")
@@ -51,6 +53,8 @@ def _numeric_ipv4(host: str) -> str | None:
 
 
 def _parse(url: str) -> URL:
+    from yarl import URL  # here: a poll of URLs already in normal form (`_already_normal`) needs none
+
     if not isinstance(url, str):
         raise BadURL("invalid URL: expected text")
     if len(url) > MAX_URL_LENGTH:

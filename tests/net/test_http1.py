@@ -15,10 +15,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from yarl import URL
 
 from bot.config import FetchSettings
 from bot.net import ConnectFailed, Fetcher, FetchError, FetchTimeout, http1
+from bot.net.target import Target
 from tests.net.helpers import PUBLIC_IP, FakeResolver, Override
 
 LOCAL = FetchSettings(allow_private_addresses=True)
@@ -223,7 +223,7 @@ async def test_a_pooled_connection_is_reused_only_for_an_address_vetted_again() 
     async with Scripted(keep_alive) as srv:
         override = Override(srv.port)
         client = http1.HTTPClient(connect_timeout=2, read_timeout=2, limit=4, override=override)
-        u = URL("http://feeds.example/feed")
+        u = Target.of("http://feeds.example/feed")
         for addresses in (["198.51.100.7"], ["198.51.100.7"], ["203.0.113.9"]):
             async with client.get(u, addresses, {}) as resp:
                 assert resp.status == 200 and b"".join([c async for c in resp.chunks()]) == b"<rss/>"

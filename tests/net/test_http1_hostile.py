@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from yarl import URL
 
 from bot import defaults
 from bot.config import FetchSettings
 from bot.net import ConnectFailed, Fetcher, FetchError, FetchTimeout, HTTPStatusError, http1
+from bot.net.target import Target
 from tests.net.helpers import PUBLIC_IP, FakeResolver, Override, unused_port
 from tests.net.test_http1 import Reader, Scripted, Writer, keep_alive, make_certificate, response
 
@@ -173,7 +173,7 @@ async def test_a_slow_consumer_stops_reading_from_the_socket() -> None:
     async with Scripted(firehose) as srv:
         client = http1.HTTPClient(connect_timeout=2, read_timeout=5, limit=4)
         try:
-            async with client.get(URL(srv.url()), ["127.0.0.1"], {}) as resp:
+            async with client.get(Target.of(srv.url()), ["127.0.0.1"], {}) as resp:
                 chunks = resp.chunks()
                 await anext(chunks)
                 await asyncio.sleep(1.0)  # a slow consumer
@@ -227,7 +227,7 @@ async def test_bytes_that_arrived_while_idle_are_never_read_as_the_next_answer()
         listener.listen()
         thread = threading.Thread(target=_serve_stray_bytes, args=(listener, stop), daemon=True)
         thread.start()
-        u = URL(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+        u = Target.of(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
         client = http1.HTTPClient(connect_timeout=2, read_timeout=2, limit=4)
         try:
             async with client.get(u, ["127.0.0.1"], {}) as resp:
@@ -459,7 +459,7 @@ async def test_an_ipv6_literal_gets_a_bracketed_host_header() -> None:
         override = Override(srv.port)
         client = http1.HTTPClient(connect_timeout=2, read_timeout=2, limit=2, override=override)
         try:
-            async with client.get(URL("http://[2001:db8::1]:8080/feed?x=1"), ["2001:db8::1"], {}) as resp:
+            async with client.get(Target.of("http://[2001:db8::1]:8080/feed?x=1"), ["2001:db8::1"], {}) as resp:
                 assert await body_of(resp) == b"<rss/>"
         finally:
             await client.close()

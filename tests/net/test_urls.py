@@ -131,3 +131,28 @@ def test_the_shortcut_only_takes_urls_the_full_check_returns_unchanged() -> None
             taken += 1
             assert _check(url) == url, url
     assert taken > 1_000  # the generator does reach the shortcut
+
+
+def test_a_target_has_the_parts_yarl_reads_from_the_same_url() -> None:
+    """The fetcher sends requests from `Target`; for any URL check_url returns, its parts are the
+    ones yarl would give."""
+    from yarl import URL
+
+    from bot.net.target import Target
+
+    for url in [*FEED_URLS, *(expected for _, expected in GOOD)]:
+        target, u = Target.of(url), URL(url, encoded=True)
+        assert target.url == str(target) == url
+        assert (target.scheme, target.host, target.port) == (u.scheme, (u.raw_host or "").lower(), u.port), url
+        assert target.authority == u.host_port_subcomponent, url
+        assert target.path_qs == (u.raw_path_qs or "/"), url
+
+
+def test_fetching_code_and_a_check_of_a_normal_url_load_no_yarl() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, bot.net.fetch, bot.net.http1; from bot.net import check_url; "
+             "check_url('https://news.example.org/feed.xml?x=1'); print('yarl' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
