@@ -17,7 +17,8 @@ for each worker count a fresh database with the same feeds and channels, N `news
 workers (console adapter), and the rates of the first poll round (feeds polled per second) and
 of the digests that follow (digests sent per second), as ratios to one worker, and the CPU each
 party used per feed until every feed was polled (the workers with their start-up, PostgreSQL,
-and this process: the feed server and the sampling, on one kept connection). With
+and this process: the feed server and the sampling, on one kept connection). It also counts the
+digests built by the time every feed was polled, and in all. With
 `--worker-processes N` each worker parses and summarizes in N processes (`[bot]
 worker_processes`; 0: in its own process); unset, each has one per core. Digests use the
 default summarizer ("news", 3 sentences).
@@ -220,6 +221,7 @@ def pg_round(server: FeedServer, args: argparse.Namespace, tmp: Path, url: str, 
     polled_at: list[tuple[float, int]] = []
     sent_at: list[tuple[float, int]] = []
     poll_cpu: dict[str, float] = {}
+    counts: dict[str, int] = {}
 
     async def watch() -> None:
         """One connection for all the sampling (a new one per sample would cost PostgreSQL a fork)."""
@@ -238,7 +240,9 @@ def pg_round(server: FeedServer, args: argparse.Namespace, tmp: Path, url: str, 
                     after = cpu_by_party([p.pid for p in procs])
                     poll_cpu.update({k: after[k] - before[k] for k in after})
                     poll_cpu["wall"] = now - started
+                    counts["digests_built_while_polling"] = await conn.fetchval("SELECT COUNT(*) FROM digests")
                 if polled >= args.feeds and sent >= args.channels:
+                    counts["digests_built"] = await conn.fetchval("SELECT COUNT(*) FROM digests")
                     break
                 await asyncio.sleep(0.25)
         finally:
@@ -255,7 +259,8 @@ def pg_round(server: FeedServer, args: argparse.Namespace, tmp: Path, url: str, 
     wall = poll_cpu.pop("wall", float("nan"))
     per_feed = {f"poll_cpu_ms_per_feed_{k}": 1000 * v / args.feeds for k, v in poll_cpu.items()}
     per_feed["poll_cores_busy"] = sum(poll_cpu.values()) / wall if poll_cpu else float("nan")
-    return {"feeds_per_s": rate(polled_at, args.feeds), "digests_per_s": rate(sent_at, args.channels), **per_feed}
+    return {"feeds_per_s": rate(polled_at, args.feeds), "digests_per_s": rate(sent_at, args.channels), **per_feed,
+            **counts}
 
 
 def rate(samples: list[tuple[float, int]], total: int) -> float:
