@@ -20,6 +20,7 @@ ALLOWED_PORTS = (80, 443, 8000, 8080, 8443)
 POLL_INTERVAL = 900.0  # seconds between polls of a healthy feed
 BACKOFF_BASE = 300.0  # first retry after a failure
 BACKOFF_MAX = 6 * 3600.0
+BACKOFF_JITTER = 0.2  # each retry delay is scaled by a random factor in 1 ± this, so failed feeds do not retry in step
 DISABLE_AFTER_FAILURES = 10
 FULL_TEXT = "auto"  # auto | always | never
 TEASER_CHARS = 600  # an entry with less text than this (and a link) is a teaser

@@ -140,7 +140,8 @@ class Ingestor:
         error = _clean_inline(str(exc), 300) or exc.__class__.__name__
         failures = feed.failures + 1
         delay = min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** (failures - 1))
-        next_poll = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+        jitter = defaults.BACKOFF_JITTER
+        next_poll = now + timedelta(seconds=delay * random.uniform(1 - jitter, 1 + jitter))
         disable = None
         if isinstance(exc, HTTPStatusError) and exc.status == 410:
             disable = "the feed is gone (HTTP 410)"

@@ -5,11 +5,13 @@ and after a 3-day outage with 500 new items each channel gets at most `max_items
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from datetime import UTC, datetime
 
 import msgspec
 
+from bot import defaults
 from bot.config import parse_settings
 from bot.service import Service
 from bot.workers import Workers
@@ -118,7 +120,11 @@ async def test_feed_outage_then_recovery_is_capped_too(tmp_path, feed_server) ->
         feed = (await service.store.catalog.all_feeds())[0]
         assert 5 <= feed.failures < 10 and feed.disabled_reason is None, feed
         feed_server.set("/feed", body=feed_xml(0, list(range(1, 504))))  # 500 new
-        await idle(clock, 7 * 3600, steps=7)  # past the longest backoff (6 h)
+        # past the longest backoff with its jitter (6 h × 1.2) after a failure as late as the
+        # day's last step, in one-hour steps (7 h was short when the jitter ran high)
+        longest = defaults.BACKOFF_MAX * (1 + defaults.BACKOFF_JITTER)
+        hours = math.ceil(longest / 3600) + 1
+        await idle(clock, hours * 3600, steps=hours)
         await wait_for(lambda: len(adapter.sent) == 2)
         await idle(clock, 600)
     finally:
