@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from bot.net.urls import DEFAULT_PORTS
 
 
 class Target(NamedTuple):
@@ -28,7 +28,7 @@ class Target(NamedTuple):
         scheme = parts.scheme
         port = parts.port or DEFAULT_PORTS.get(scheme, 0)
         path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return cls(url, scheme, (parts.hostname or "").lower(), port, parts.netloc, path_qs)
+        return cls(url, scheme, parts.hostname or "", port, parts.netloc, path_qs)  # hostname is lower case
 
     def __str__(self) -> str:
         return self.url

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 MAX_URL_LENGTH = 2048
 _SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST_OK = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$")
 _NUMERIC_PART = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
@@ -96,7 +97,6 @@ _NORMAL = re.compile(
     rf"(?P<scheme>https?)://(?:{_OCTET}(?:\.{_OCTET}){{3}}|(?:{_LABEL}\.)*(?!(?:0x[0-9a-f]*|[0-9]+)(?:[:/?]|$)){_LABEL})"
     rf"(?::(?P<port>[1-9][0-9]{{0,4}}))?(?:/{_SAFE}*(?:\?(?:{_SAFE}|\?)+)?)?")  # a query needs a path
 _DOT_SEGMENT = re.compile(r"/\.\.?(?:[/?]|$)")
-_DEFAULT_PORT = {"http": "80", "https": "443"}
 
 
 def _already_normal(url: str) -> bool:
@@ -104,7 +104,10 @@ def _already_normal(url: str) -> bool:
     if match is None or _DOT_SEGMENT.search(url):
         return False
     port = match["port"]
-    return port is None or (int(port) < 65536 and port != _DEFAULT_PORT[match["scheme"]])
+    if port is None:
+        return True
+    number = int(port)
+    return number < 65536 and number != DEFAULT_PORTS[match["scheme"]]
 
 
 _CACHED_LENGTH = 512  # every poll checks each stored feed URL again; long (rare, maybe hostile) ones are not kept
