@@ -238,13 +238,18 @@ NO_LIMIT = 1 << 62  # LIMIT for "all the rest": SQLite needs a LIMIT before OFFS
 
 
 async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:
-    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`
-    (two statements: this runs under the write lock)."""
-    await conn.execute(
-        "INSERT INTO deliveries (channel_id, article_id, state, created) "
-        "SELECT ?, a.id, 'skipped', ? FROM entries e JOIN articles a ON a.id = e.article_id WHERE e.feed_id = ? "
+    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`.
+    This runs under the write lock, so the rows read are still the rows to mark when they are
+    inserted. Read, then inserted by value: PostgreSQL's foreign-key checks of an INSERT …
+    VALUES reuse their plans (see pg_sql.plan_free)."""
+    rows = await rows_of(
+        conn, "SELECT a.id FROM entries e JOIN articles a ON a.id = e.article_id WHERE e.feed_id = ? "
         "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id) "
-        "ORDER BY COALESCE(a.published, e.first_seen) DESC, e.id DESC LIMIT ? OFFSET ? "
-        "ON CONFLICT DO NOTHING", (channel_id, iso(now), feed_id, channel_id, NO_LIMIT, backfill))
+        "ORDER BY COALESCE(a.published, e.first_seen) DESC, e.id DESC LIMIT ? OFFSET ?",
+        (feed_id, channel_id, NO_LIMIT, backfill))
+    created, ids = iso(now), dict.fromkeys(int(row[0]) for row in rows)
+    await conn.executemany(
+        "INSERT INTO deliveries (channel_id, article_id, state, created) VALUES (?, ?, 'skipped', ?) "
+        "ON CONFLICT DO NOTHING", [(channel_id, article_id, created) for article_id in ids])
     await conn.execute("UPDATE subscriptions SET baselined = 1 WHERE channel_id = ? AND feed_id = ?",
                        (channel_id, feed_id))

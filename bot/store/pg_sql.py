@@ -121,22 +121,40 @@ class _Cursor:
         return self._rows
 
 
+@lru_cache(maxsize=1024)
+def plan_free(sql: str) -> bool:
+    """An INSERT … VALUES (no SELECT anywhere in it): its plan cannot depend on its values."""
+    upper = sql.upper()
+    return upper.lstrip().startswith("INSERT") and " VALUES " in upper and "SELECT" not in upper
+
+
+# The session plans every statement for its own values (plan_cache_mode force_custom_plan, see
+# postgres.SERVER_SETTINGS). That mode also makes PostgreSQL plan each foreign-key check of an
+# INSERT again for every row, which was most of the server's CPU in a first poll. A statement
+# whose own plan cannot depend on its values runs with the server's default mode instead, for
+# the rest of the transaction or until a statement that needs its own plan switches it back.
+TO_AUTO = "SET LOCAL plan_cache_mode TO auto"
+TO_CUSTOM = "SET LOCAL plan_cache_mode TO force_custom_plan"
+
+
 class _Statement:
     """`await conn.execute(...)` → rowcount; `async with conn.execute(...) as cur` → rows."""
 
     __slots__ = ("_conn", "_params", "_sql")
 
-    def __init__(self, conn: asyncpg.Connection, sql: str, params: Sequence[Any]) -> None:
-        self._conn, self._sql, self._params = conn, pg_sql(sql), tuple(params)
+    def __init__(self, conn: PgConn, sql: str, params: Sequence[Any]) -> None:
+        self._conn, self._sql, self._params = conn, sql, tuple(params)
 
     def __await__(self):  # noqa: ANN204 - a generator
         return self._run().__await__()
 
     async def _run(self) -> _Status:
-        return _Status(_rowcount(await self._conn.execute(self._sql, *self._params)))
+        raw = await self._conn.planned_for(self._sql)
+        return _Status(_rowcount(await raw.execute(pg_sql(self._sql), *self._params)))
 
     async def __aenter__(self) -> _Cursor:
-        return _Cursor(await self._conn.fetch(self._sql, *self._params))
+        raw = await self._conn.planned_for(self._sql)
+        return _Cursor(await raw.fetch(pg_sql(self._sql), *self._params))
 
     async def __aexit__(self, *exc: object) -> None:
         return None
@@ -145,13 +163,22 @@ class _Statement:
 class PgConn:
     """A transaction's connection with the surface of an aiosqlite connection."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("_auto", "raw")
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
+        self._auto = False  # the session's force_custom_plan is in force
+
+    async def planned_for(self, sql: str) -> asyncpg.Connection:
+        """The connection, in the plan cache mode `sql` wants (one round trip when it changes)."""
+        wanted = plan_free(sql)
+        if wanted != self._auto:
+            await self.raw.execute(TO_AUTO if wanted else TO_CUSTOM)
+            self._auto = wanted
+        return self.raw
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Statement:
-        return _Statement(self.raw, sql, params)
+        return _Statement(self, sql, params)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """An INSERT runs as a few multi-row statements (see `batched_insert`), anything
@@ -160,12 +187,13 @@ class PgConn:
         if not rows:
             return
         width = len(rows[0])
+        raw = await self.planned_for(sql)
         if batched_insert(sql) is None or width == 0:
-            await self.raw.executemany(pg_sql(sql), rows)
+            await raw.executemany(pg_sql(sql), rows)
             return
         start = 0
         while start < len(rows):
             size = _batch_size(len(rows) - start, width)
             chunk = rows[start:start + size]
-            await self.raw.execute(insert_rows(sql, size), *(value for row in chunk for value in row))
+            await raw.execute(insert_rows(sql, size), *(value for row in chunk for value in row))
             start += size
