@@ -202,21 +202,28 @@ async def _existing(conn, feed_id: int, entries: list[NewEntry]) \
         -> tuple[set[str], dict[str, int], dict[str, int], dict[str, int]]:
     """What the store already holds of these entries, read inside the write transaction in
     one query per chunk (every round trip here is time the fleet's write lock is held): this
-    feed's known keys, and article ids by canonical URL, by content hash, and by content hash
-    among this feed's own articles."""
+    feed's known keys, and article ids by canonical URL, by content hash (long texts), and by
+    content hash among this feed's own articles (short texts)."""
     known: set[str] = set()
     found: dict[str, dict[str, int]] = {"u": {}, "h": {}, "f": {}}
     for start in range(0, len(entries), EXISTING_PER_QUERY):
         chunk = entries[start:start + EXISTING_PER_QUERY]
         keys = list(dict.fromkeys(e.key for e in chunk))
         urls = list(dict.fromkeys(e.canonical_url for e in chunk if e.canonical_url))
-        hashes = list(dict.fromkeys(e.content_hash for e in chunk))
-        parts = [f"SELECT 'k', entry_key, 0 FROM entries WHERE feed_id = ? AND entry_key IN ({_marks(keys)})",
-                 f"SELECT 'h', content_hash, MIN(id) FROM articles WHERE content_hash IN ({_marks(hashes)}) "
-                 "GROUP BY content_hash",
-                 "SELECT 'f', a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
-                 f"WHERE e.feed_id = ? AND a.content_hash IN ({_marks(hashes)}) GROUP BY a.content_hash"]
-        params: list[object] = [feed_id, *keys, *hashes, feed_id, *hashes]
+        # a stored article's hash is looked up store-wide for a long text, among this feed's own
+        # articles for a short one (see store_entries): each list only where it is used
+        long = list(dict.fromkeys(e.content_hash for e in chunk if len(e.text) >= MIN_TEXT_FOR_HASH_MATCH))
+        short = list(dict.fromkeys(e.content_hash for e in chunk if len(e.text) < MIN_TEXT_FOR_HASH_MATCH))
+        parts = [f"SELECT 'k', entry_key, 0 FROM entries WHERE feed_id = ? AND entry_key IN ({_marks(keys)})"]
+        params: list[object] = [feed_id, *keys]
+        if long:
+            parts.append(f"SELECT 'h', content_hash, MIN(id) FROM articles WHERE content_hash IN ({_marks(long)}) "
+                         "GROUP BY content_hash")
+            params += long
+        if short:
+            parts.append("SELECT 'f', a.content_hash, MIN(a.id) FROM articles a JOIN entries e ON e.article_id = a.id "
+                         f"WHERE e.feed_id = ? AND a.content_hash IN ({_marks(short)}) GROUP BY a.content_hash")
+            params += [feed_id, *short]
         if urls:
             parts.append(f"SELECT 'u', canonical_url, MIN(id) FROM articles WHERE canonical_url IN ({_marks(urls)}) "
                          "GROUP BY canonical_url")

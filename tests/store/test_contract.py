@@ -313,3 +313,30 @@ async def test_a_long_text_waits_for_a_short_one_of_the_same_hash_being_stored(s
         go_on.set()
         await asyncio.wait_for(asyncio.gather(storing_short, storing_long), 30)
         assert await first.articles.count() == 1
+
+
+def _linkless(key: str, text: str) -> NewEntry:
+    return NewEntry(key=key, canonical_url=None, url=None, title="Untitled", published=None, text=text,
+                    content_hash=content_hash("Untitled", text), is_teaser=False)
+
+
+async def test_equal_text_is_one_article_store_wide_when_long_and_within_its_feed_when_short(store_target) -> None:
+    """A feed that changes its GUIDs on every fetch and has no links must not repost (equal text
+    within one feed is the same item, however short); across feeds only a long text says that
+    two items are one article, a short one ("Read more") says nothing."""
+    short, long_ = "Read more.", "A long report on the same events, told at length. " * 8
+    assert len(short) < MIN_TEXT_FOR_HASH_MATCH <= len(long_)
+    async with Store(store_target) as store:
+        feed_a, _ = await subscribed(store)
+        feed_b = (await store.catalog.add_feed("https://other.example/rss", NOW))[0].id
+        await store.articles.store_entries(feed_a, [_linkless("a1", short), _linkless("a2", long_)], NOW, {})
+        assert await store.articles.count() == 2
+        # the same feed, new GUIDs: both texts are the articles already stored
+        await store.articles.store_entries(feed_a, [_linkless("a3", short), _linkless("a4", long_)], NOW, {})
+        assert await store.articles.count() == 2
+        # another feed: the long text is the same article, the short one a new one
+        await store.articles.store_entries(feed_b, [_linkless("b1", short), _linkless("b2", long_)], NOW, {})
+        assert await store.articles.count() == 3
+        rows = await store.db.fetchall("SELECT entry_key, article_id FROM entries ORDER BY entry_key")
+        ids = {row[0]: row[1] for row in rows}
+        assert ids["a1"] == ids["a3"] != ids["b1"] and ids["a2"] == ids["a4"] == ids["b2"]
