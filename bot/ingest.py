@@ -8,6 +8,7 @@ import random
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import defaults
@@ -17,6 +18,7 @@ from bot.policy import policy_for
 from bot.sources.common import FeedParseError
 from bot.sources.location import is_local_source
 from bot.store import FeedRow, NewEntry, Store
+from bot.store.catalog import PollSuccess
 from bot.workers import Workers, WorkerTimeout, parse_source, read_local
 
 if TYPE_CHECKING:
@@ -78,7 +80,8 @@ class Ingestor:
                     if unchanged is not None:
                         unchanged.append((feed.id, now, self._next_poll(now), fetched.etag, fetched.last_modified))
                     else:
-                        await self._record_success(feed, now, fetched.etag, fetched.last_modified, None)
+                        await self.store.catalog.record_poll(feed.id, PollSuccess(
+                            now, self._next_poll(now), fetched.etag, fetched.last_modified, None))
                     return PollOutcome(feed, not_modified=True)
                 etag, last_modified = fetched.etag, fetched.last_modified
                 title, warning, rows = await self.workers.run(parse_source, fetched.body, fetched.url,
@@ -92,20 +95,23 @@ class Ingestor:
             return await self._record_failure(feed, now, exc)
         if warning:
             log.debug("feed %s parsed with a warning: %s", feed.id, warning)
-        new = await self._store(feed, rows, now)
+        success = PollSuccess(now, self._next_poll(now), etag, last_modified, title)
         if unchanged is not None and (feed.title is not None or title is None):
+            new = await self._store(feed, rows, now)
             # the same bookkeeping as a 304 (the title is only ever filled in when missing):
             # written with the round's other successes in one commit. The entries are
             # already committed; a crash before the round's commit only costs a refetch.
-            unchanged.append((feed.id, now, self._next_poll(now), etag, last_modified))
+            unchanged.append((feed.id, now, success.next_poll, etag, last_modified))
         else:
-            await self._record_success(feed, now, etag, last_modified, title)
+            new = await self._store(feed, rows, now, success)
         if new:
             log.info("feed %s (%s): %d new item(s)", feed.id, feed.title or feed.url, new)
         return PollOutcome(feed, new=new)
 
-    async def _store(self, feed: FeedRow, rows: list[tuple], now: datetime) -> int:
-        """Store the rows this feed has not stored before; the known ones cost one query."""
+    async def _store(self, feed: FeedRow, rows: list[tuple], now: datetime, success: PollSuccess | None = None
+                     ) -> int:
+        """Store the rows this feed has not stored before; the known ones cost one query.
+        With `success`, the poll's bookkeeping commits with them (one transaction, not two)."""
         known = await self.store.articles.known_keys(feed.id, [r[0] for r in rows])
         fresh = [
             NewEntry(key=key, canonical_url=canonical if digest else canonical_url(url), url=url, title=title,
@@ -114,24 +120,14 @@ class Ingestor:
             for key, title, url, published, text, is_teaser, author, categories, canonical, digest in rows
             if key not in known
         ]
-        backfill_for = await self._unbaselined(feed)
+        backfill_for = {channel.id: policy_for(channel, self.settings).backfill
+                        for channel in await self.store.catalog.unbaselined_channels(feed.id)}
         if not fresh and not backfill_for:
+            if success is not None:
+                await self.store.catalog.record_poll(feed.id, success)
             return 0
-        return await self.store.articles.store_entries(feed.id, fresh, now, backfill_for)
-
-    async def _unbaselined(self, feed: FeedRow) -> dict[int, int]:
-        rows = await self.store.db.fetchall(
-            "SELECT channel_id FROM subscriptions WHERE feed_id = ? AND baselined = 0", (feed.id,))
-        result = {}
-        for row in rows:
-            channel = await self.store.catalog.channel_by_id(row[0])
-            result[row[0]] = policy_for(channel, self.settings).backfill
-        return result
-
-    async def _record_success(self, feed: FeedRow, now: datetime, etag: str | None, last_modified: str | None,
-                              title: str | None) -> None:
-        await self.store.catalog.record_poll(feed.id, now, self._next_poll(now), etag=etag,
-                                             last_modified=last_modified, title=title)
+        record = None if success is None else partial(self.store.catalog.write_poll, feed_id=feed.id, success=success)
+        return await self.store.articles.store_entries(feed.id, fresh, now, backfill_for, record)
 
     def _next_poll(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.settings.bot.poll_interval * random.uniform(0.9, 1.1))

@@ -8,14 +8,17 @@ summarized once and delivered to a channel once, however many feeds carry it.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from bot.store.db import Database, channel_key, feed_key, iso, parse_iso, rows_of
+from bot.store.db import Database, channel_key, feed_key, iso, parse_iso, rows_of, summary_key
 
 MIN_TEXT_FOR_HASH_MATCH = 200  # below this, equal text (e.g. empty teasers) says nothing
 CHUNK = 500  # values per IN (...) query, well under SQLite's variable limit
 KNOWN_KEYS_SQL = "SELECT entry_key FROM entries WHERE feed_id = ? AND entry_key IN ({marks})"
+Write = Callable[[Any], Awaitable[None]]  # more writes on a transaction's connection
 
 
 @dataclass(slots=True)
@@ -76,14 +79,16 @@ class Articles:
         return {r[0] for r in rows}
 
     async def store_entries(self, feed_id: int, entries: list[NewEntry], now: datetime,
-                            backfill_for: dict[int, int]) -> int:
+                            backfill_for: dict[int, int], also: Write | None = None) -> int:
         """Store new entries in one transaction; return how many were new to this feed.
 
         `backfill_for` maps channel_id → backfill for subscriptions of this feed that have
         not been baselined: everything but the newest `backfill` entries is marked skipped
-        for them, so adding a feed never floods a channel. Not durable on PostgreSQL: a
-        server crash that loses it loses the feed's new validators too (they commit after it),
-        so the feed is simply fetched and stored again.
+        for them, so adding a feed never floods a channel. `also` is a write of the caller's
+        that commits with the entries (the feed's poll record: one transaction per poll, not
+        two). Not durable on PostgreSQL: a server crash that loses it loses the feed's new
+        validators too (they commit with it, or after it), so the feed is simply fetched and
+        stored again.
         """
         async with self.db.transaction(durable=False, keys=_write_keys(feed_id, entries, backfill_for)) as conn:
             # within one feed even a short item is the same item when its content is: a feed
@@ -122,6 +127,8 @@ class Articles:
                 links)
             for channel_id, backfill in backfill_for.items():
                 await baseline(conn, channel_id, feed_id, backfill, now)
+            if also is not None:
+                await also(conn)
         return len(links)
 
     async def article(self, article_id: int) -> ArticleRow | None:
@@ -146,7 +153,8 @@ class Articles:
 
     async def save_summary(self, article_id: int, algorithm: str, sentences: int, language: str,
                            summary: list[str]) -> None:
-        async with self.db.transaction() as conn:
+        # a cache: lost in a server crash, it is simply made again
+        async with self.db.transaction(durable=False, keys=[summary_key(article_id)]) as conn:
             await conn.execute(
                 "INSERT INTO summaries (article_id, algorithm, sentences, language, body) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (article_id, algorithm, sentences, language) DO UPDATE SET body = excluded.body",

@@ -42,6 +42,16 @@ class ChannelRow:
     repeat_stories: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class PollSuccess:
+    """What a successful poll records on its feed."""
+    now: datetime
+    next_poll: datetime
+    etag: str | None
+    last_modified: str | None
+    title: str | None  # filled in only while the feed has none
+
+
 CHANNEL_SETTINGS = ("name", "timezone", "schedule", "max_items", "backfill", "sentences", "algorithm",
                     "language", "repeat_stories")
 
@@ -114,15 +124,21 @@ class Catalog:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
 
-    async def record_poll(self, feed_id: int, now: datetime, next_poll: datetime, *, etag: str | None,
-                          last_modified: str | None, title: str | None) -> None:
+    async def record_poll(self, feed_id: int, success: PollSuccess) -> None:
         # lost in a crash: the feed is polled again
         async with self.db.transaction(durable=False, keys=[feed_key(feed_id)]) as conn:
-            await conn.execute(
-                "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
-                "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
-                "title = COALESCE(title, ?) WHERE id = ?",
-                (iso(now), iso(now), iso(next_poll), etag, last_modified, title, feed_id))
+            await self.write_poll(conn, feed_id=feed_id, success=success)
+
+    @staticmethod
+    async def write_poll(conn, *, feed_id: int, success: PollSuccess) -> None:  # noqa: ANN001 - a Conn
+        """A successful poll's bookkeeping, inside a write keyed by the feed (record_poll's, or
+        the one that stores the poll's entries)."""
+        await conn.execute(
+            "UPDATE feeds SET last_polled = ?, last_success = ?, next_poll = ?, failures = 0, "
+            "last_error = NULL, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+            "title = COALESCE(title, ?) WHERE id = ?",
+            (iso(success.now), iso(success.now), iso(success.next_poll), success.etag, success.last_modified,
+             success.title, feed_id))
 
     async def record_unchanged(self, polls: list[tuple]) -> None:
         """Many 304 answers, (feed id, now, next poll, etag, last modified), in one transaction
@@ -187,6 +203,13 @@ class Catalog:
     async def channel(self, ref: ChannelRef) -> ChannelRow | None:
         row = await self.db.fetchone("SELECT * FROM channels WHERE ref = ?", (str(ref),))
         return _channel(row) if row else None
+
+    async def unbaselined_channels(self, feed_id: int) -> list[ChannelRow]:
+        """The channels whose subscription to this feed has not been baselined yet."""
+        rows = await self.db.fetchall(
+            "SELECT c.* FROM subscriptions s JOIN channels c ON c.id = s.channel_id "
+            "WHERE s.feed_id = ? AND s.baselined = 0 ORDER BY c.id", (feed_id,))
+        return [_channel(r) for r in rows]
 
     async def channel_by_id(self, channel_id: int) -> ChannelRow | None:
         row = await self.db.fetchone("SELECT * FROM channels WHERE id = ?", (channel_id,))

@@ -227,6 +227,12 @@ def feed_key(feed_id: int) -> str:
     return f"feed:{feed_id}"
 
 
+def summary_key(article_id: int) -> str:
+    """The write key of an article's cached summaries: nothing else writes them, so a summary
+    saved during a digest build need not wait for (or hold up) the fleet's other writes."""
+    return f"summary:{article_id}"
+
+
 def channel_key(channel_id: int) -> str:
     """The write key of a channel's delivery rows while a subscription is baselined."""
     return f"channel:{channel_id}"

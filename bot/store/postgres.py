@@ -207,40 +207,39 @@ class PostgresDatabase:
                            ) -> AsyncIterator[PgConn]:
         pool = self.pool
 
-        async def begin() -> tuple[asyncpg.Connection, Any]:
+        async def begin() -> asyncpg.Connection:
             raw = await pool.acquire()
             try:
-                tx = raw.transaction()
-                await tx.start()
-                # one simple-protocol round trip for all of it (no arguments: every number is ours)
-                setup = [] if durable else ["SET LOCAL synchronous_commit TO OFF"]
+                # one simple-protocol round trip for the BEGIN and all of its set-up (no
+                # arguments: every number is ours); COMMIT and ROLLBACK are ours too, and
+                # a transaction left open is still rolled back when the pool takes it back
+                setup = ["BEGIN"] if durable else ["BEGIN", "SET LOCAL synchronous_commit TO OFF"]
                 if lock and keys:
                     setup += [f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})",
                               f"SELECT pg_advisory_xact_lock({KEY_LOCKS}, k) "  # in the array's (sorted) order
                               f"FROM unnest('{{{','.join(map(str, keys))}}}'::int4[]) AS k"]
                 elif lock:
                     setup.append(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-                if setup:
-                    await raw.execute("; ".join(setup))
+                await raw.execute("; ".join(setup))
             except BaseException:
                 await asyncio.shield(self._release(pool, raw))
                 raise
-            return raw, tx
+            return raw
 
-        raw, tx = await self._retrying(begin)
+        raw = await self._retrying(begin)
         try:
             try:
                 yield PgConn(raw)
             except BaseException as exc:
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(tx.rollback())
+                    await asyncio.shield(raw.execute("ROLLBACK"))
                 if isinstance(exc, LOST):
                     self._lost(exc)
                     raise DatabaseUnavailable(f"database connection lost during a write ({type(exc).__name__})") \
                         from None
                 raise
             try:
-                await asyncio.shield(tx.commit())
+                await asyncio.shield(raw.execute("COMMIT"))
             except LOST as exc:
                 self._lost(exc)
                 raise DatabaseUnavailable(f"database connection lost at commit ({type(exc).__name__})") from None
