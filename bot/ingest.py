@@ -112,7 +112,7 @@ class Ingestor:
                      ) -> int:
         """Store the rows this feed has not stored before; the known ones cost one query.
         With `success`, the poll's bookkeeping commits with them (one transaction, not two)."""
-        known = await self.store.articles.known_keys(feed.id, [r[0] for r in rows])
+        known, unbaselined = await self.store.articles.poll_lookup(feed.id, [r[0] for r in rows])
         fresh = [
             NewEntry(key=key, canonical_url=canonical if digest else canonical_url(url), url=url, title=title,
                      published=published, text=text, content_hash=digest or content_hash(title, text),
@@ -120,8 +120,10 @@ class Ingestor:
             for key, title, url, published, text, is_teaser, author, categories, canonical, digest in rows
             if key not in known
         ]
-        backfill_for = {channel.id: policy_for(channel, self.settings).backfill
-                        for channel in await self.store.catalog.unbaselined_channels(feed.id)}
+        backfill_for = {}  # new subscriptions (rare): their channels' backfill
+        for channel_id in unbaselined:
+            channel = await self.store.catalog.channel_by_id(channel_id)
+            backfill_for[channel_id] = policy_for(channel, self.settings).backfill
         if not fresh and not backfill_for:
             if success is not None:
                 await self.store.catalog.record_poll(feed.id, success)

@@ -74,6 +74,22 @@ class Articles:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def poll_lookup(self, feed_id: int, keys: list[str]) -> tuple[set[str], list[int]]:
+        """A poll's first read (outside any write), in one query: which of these entry keys the
+        feed has stored, and the channels whose subscription to it awaits its baseline."""
+        unique = list(dict.fromkeys(keys))
+        first, rest = unique[:CHUNK], unique[CHUNK:]
+        parts, params = [], []
+        if first:
+            parts.append(f"SELECT 'k', entry_key, 0 FROM entries WHERE feed_id = ? AND entry_key IN ({_marks(first)})")
+            params += [feed_id, *first]
+        parts.append("SELECT 'c', NULL, channel_id FROM subscriptions WHERE feed_id = ? AND baselined = 0")
+        rows = await self.db.fetchall(" UNION ALL ".join(parts), (*params, feed_id))
+        known = {r[1] for r in rows if r[0] == "k"}
+        if rest:
+            known |= await self.known_keys(feed_id, rest)
+        return known, sorted(int(r[2]) for r in rows if r[0] == "c")
+
     async def known_keys(self, feed_id: int, keys: list[str]) -> set[str]:
         rows = await _chunked(None, KNOWN_KEYS_SQL, (feed_id,), keys, self.db)
         return {r[0] for r in rows}
@@ -118,6 +134,12 @@ class Articles:
                     by_hash.setdefault(entry.content_hash, article_id)
                     same_feed.setdefault(entry.content_hash, article_id)
                 links.append((feed_id, entry.key, article_id, iso(now)))
+            # the row updates first, then every INSERT … VALUES together: on PostgreSQL the
+            # plan mode then changes as seldom as it can (see pg_sql.plan_free)
+            if also is not None:
+                await also(conn)
+            for channel_id in backfill_for:
+                await mark_baselined(conn, channel_id, feed_id)
             await conn.executemany(
                 "INSERT INTO articles (id, canonical_url, url, title, published, fetched, content_hash, text, "
                 "is_teaser, author, categories) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
@@ -126,9 +148,7 @@ class Articles:
                 "ON CONFLICT DO NOTHING",
                 links)
             for channel_id, backfill in backfill_for.items():
-                await baseline(conn, channel_id, feed_id, backfill, now)
-            if also is not None:
-                await also(conn)
+                await skip_old_entries(conn, channel_id, feed_id, backfill, now)
         return len(links)
 
     async def article(self, article_id: int) -> ArticleRow | None:
@@ -253,10 +273,21 @@ NO_LIMIT = 1 << 62  # LIMIT for "all the rest": SQLite needs a LIMIT before OFFS
 
 
 async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:
-    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`.
-    This runs under the write lock, so the rows read are still the rows to mark when they are
-    inserted. Read, then inserted by value: PostgreSQL's foreign-key checks of an INSERT …
-    VALUES reuse their plans (see pg_sql.plan_free)."""
+    """Mark a new subscription's pre-existing entries as seen, keeping the newest `backfill`."""
+    await mark_baselined(conn, channel_id, feed_id)
+    await skip_old_entries(conn, channel_id, feed_id, backfill, now)
+
+
+async def mark_baselined(conn, channel_id: int, feed_id: int) -> None:
+    await conn.execute("UPDATE subscriptions SET baselined = 1 WHERE channel_id = ? AND feed_id = ?",
+                       (channel_id, feed_id))
+
+
+async def skip_old_entries(conn, channel_id: int, feed_id: int, backfill: int, now: datetime) -> None:
+    """The feed's entries this channel has no delivery row for, all but the newest `backfill`,
+    marked skipped. This runs under the write lock, so the rows read are still the rows to mark
+    when they are inserted. Read, then inserted by value: PostgreSQL's foreign-key checks of an
+    INSERT … VALUES reuse their plans (see pg_sql.plan_free)."""
     rows = await rows_of(
         conn, "SELECT a.id FROM entries e JOIN articles a ON a.id = e.article_id WHERE e.feed_id = ? "
         "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id) "
@@ -266,5 +297,3 @@ async def baseline(conn, channel_id: int, feed_id: int, backfill: int, now: date
     await conn.executemany(
         "INSERT INTO deliveries (channel_id, article_id, state, created) VALUES (?, ?, 'skipped', ?) "
         "ON CONFLICT DO NOTHING", [(channel_id, article_id, created) for article_id in ids])
-    await conn.execute("UPDATE subscriptions SET baselined = 1 WHERE channel_id = ? AND feed_id = ?",
-                       (channel_id, feed_id))

@@ -204,13 +204,6 @@ class Catalog:
         row = await self.db.fetchone("SELECT * FROM channels WHERE ref = ?", (str(ref),))
         return _channel(row) if row else None
 
-    async def unbaselined_channels(self, feed_id: int) -> list[ChannelRow]:
-        """The channels whose subscription to this feed has not been baselined yet."""
-        rows = await self.db.fetchall(
-            "SELECT c.* FROM subscriptions s JOIN channels c ON c.id = s.channel_id "
-            "WHERE s.feed_id = ? AND s.baselined = 0 ORDER BY c.id", (feed_id,))
-        return [_channel(r) for r in rows]
-
     async def channel_by_id(self, channel_id: int) -> ChannelRow | None:
         row = await self.db.fetchone("SELECT * FROM channels WHERE id = ?", (channel_id,))
         return _channel(row) if row else None

@@ -12,6 +12,7 @@ from bot.config import parse_settings
 from bot.ingest import Ingestor
 from bot.models import ChannelRef
 from bot.store import Store
+from bot.store.articles import CHUNK
 from bot.store.catalog import PollSuccess
 from bot.workers import Workers
 from tests.store.test_contract import NOW, entry, subscribed
@@ -46,14 +47,17 @@ async def test_a_polls_bookkeeping_commits_with_its_entries_or_neither_does(stor
         assert await store.articles.known_keys(feed_id, ["k1", "k2", "k3"]) == {"k1", "k2"}
 
 
-async def test_unbaselined_channels_are_the_new_subscriptions_in_channel_order(store_target) -> None:
+async def test_a_polls_first_read_names_known_keys_and_subscriptions_awaiting_a_baseline(store_target) -> None:
     async with Store(store_target) as store:
         feed_id, first = await subscribed(store)
         other = (await store.catalog.ensure_channel(ChannelRef.parse("discord:42"), NOW, backfill=3)).id
         await store.catalog.subscribe(other, feed_id, NOW)
-        assert [c.id for c in await store.catalog.unbaselined_channels(feed_id)] == sorted([first, other])
-        await store.articles.store_entries(feed_id, [entry(1)], NOW, {first: 5})
-        assert [(c.id, c.backfill) for c in await store.catalog.unbaselined_channels(feed_id)] == [(other, 3)]
+        assert await store.articles.poll_lookup(feed_id, []) == (set(), sorted([first, other]))
+        await store.articles.store_entries(feed_id, [entry(1), entry(2)], NOW, {first: 5})
+        keys = ["k1", "k3", *(f"x{n}" for n in range(CHUNK)), "k2", "k1"]  # past one chunk, repeats
+        assert await store.articles.poll_lookup(feed_id, keys) == ({"k1", "k2"}, [other])
+        await store.articles.store_entries(feed_id, [], NOW, {other: 3})
+        assert await store.articles.poll_lookup(feed_id, ["k2"]) == ({"k2"}, [])
 
 
 @asynccontextmanager
@@ -91,7 +95,7 @@ async def test_a_first_poll_stores_and_records_in_one_write(store_target, tmp_pa
             assert opened == [True]  # entries, baseline and the feed's bookkeeping: one write
             polled = await store.catalog.feed(feed.id)
             assert polled.last_success == NOW and polled.next_poll > NOW
-            assert await store.catalog.unbaselined_channels(feed.id) == []
+            assert await store.articles.poll_lookup(feed.id, []) == (set(), [])  # baselined
             skipped = await store.db.scalar("SELECT COUNT(*) FROM deliveries WHERE channel_id = ? AND state = ?",
                                             (channel.id, "skipped"))
             assert skipped == 2  # four items, the newest two kept for the first digest
